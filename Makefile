@@ -1,0 +1,43 @@
+# Two commands set everything up on a fresh machine with only Python 3.11, pip and gcc:
+#   make serve   — create .venv if missing, install, start the service on 127.0.0.1:8000
+#   make test    — same bootstrap, then every test (including notebooks)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test bench install vendor-laws validate stats clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/shudi serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q --nbmake tests notebooks
+
+bench: $(STAMP)
+	$(PY) -m shudi.bench
+
+# Copy the statute texts the KB cites (all versions of each cited law) from ../shared/laws.
+vendor-laws: $(STAMP)
+	$(VENV)/bin/shudi kb vendor-laws --from ../shared/laws
+
+validate: $(STAMP)
+	$(VENV)/bin/shudi kb validate
+
+stats: $(STAMP)
+	$(VENV)/bin/shudi kb stats --json
+
+clean:
+	rm -rf $(VENV) .cache

@@ -1,0 +1,222 @@
+"""Free text → ranked scenarios and items.
+
+Every scenario is a small document made of its trigger phrases, its name and its item's names.
+A message is scored against all of them with BM25 over three kinds of features, so that the
+weight of a term follows how specific it is across the KB (问题, 投诉 weigh nothing):
+  w: words from jieba, whose user dictionary is generated from the KB's own phrases;
+  b: Han character bigrams, robust when segmentation differs;
+  p: toneless pinyin bigrams, so homophone typos from pinyin input still hit (违章见筑).
+Whole trigger phrases found in the message (literally or by pinyin) add phrase evidence, and
+rapidfuzz aligns the best near-form (私搭乱建 ~ 乱搭乱建) for the explanation and a bonus.
+Parameters and the abstention threshold live in rules/classifier.yaml (calibrated on data).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jieba
+import yaml
+from pydantic import BaseModel, ConfigDict
+from rapidfuzz import fuzz
+
+from .model import Item, KnowledgeBase, Scenario
+from .normalize import normalize, pinyin_key
+
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD_OK = re.compile(r"^[\u3400-\u9fffa-z0-9]{2,}$")
+
+
+class ClassifierParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    k1: float = 1.2
+    b: float = 0.5
+    weight_word: float = 1.0
+    weight_bigram: float = 0.5
+    weight_pinyin: float = 0.35
+    phrase_bonus: float = 2.5
+    fuzzy_cutoff: float = 80.0
+    fuzzy_bonus: float = 1.0
+    fuzzy_top: int = 8
+    item_name_weight: int = 1
+    abstain_below: float = 4.0
+    score_scale: float = 6.0
+    min_word_hits: int = 1
+    notes: str = ""
+
+
+def load_params(path: Path) -> ClassifierParams:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return ClassifierParams.model_validate(data.get("params", {}) if data else {})
+
+
+def _features(text: str, tokenizer: jieba.Tokenizer) -> tuple[set[str], list[str]]:
+    """(features, words) of normalised text."""
+    feats: set[str] = set()
+    words = [w for w in tokenizer.lcut(text, HMM=False) if _WORD_OK.match(w)]
+    feats.update("w:" + w for w in words)
+    for run in _HAN_RUN.findall(text):
+        feats.update("b:" + run[i : i + 2] for i in range(len(run) - 1))
+        syl = pinyin_key(run)
+        feats.update("p:" + syl[i] + " " + syl[i + 1] for i in range(len(syl) - 1))
+    return feats, words
+
+
+def _doc_features(phrases: list[str], tokenizer: jieba.Tokenizer) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for ph in phrases:
+        feats, _ = _features(ph, tokenizer)
+        counts.update(feats)
+    return counts
+
+
+@dataclass
+class ScenarioMatch:
+    scenario: Scenario
+    item: Item
+    raw: float
+    evidence: list[str] = field(default_factory=list)
+    word_hits: int = 0
+
+
+@dataclass
+class _Phrase:
+    text: str
+    pinyin: str
+    scenarios: tuple[int, ...]
+
+
+class Classifier:
+    """Owns its jieba tokenizer and indexes; read-only after construction (thread-safe)."""
+
+    def __init__(self, kb: KnowledgeBase, params: ClassifierParams) -> None:
+        self.kb = kb
+        self.params = params
+        self.scenarios: list[Scenario] = [s for i in kb.items.values() for s in i.scenarios]
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.initialize()
+        phrases_by_scenario = [self._phrases(s) for s in self.scenarios]
+        for word in sorted({normalize(p) for ps in phrases_by_scenario for p in ps}):
+            if 2 <= len(word) <= 8 and _WORD_OK.match(word):
+                self.tokenizer.add_word(word, freq=self.tokenizer.suggest_freq(word, tune=False) + 10)
+        docs = [_doc_features([normalize(p) for p in ps], self.tokenizer) for ps in phrases_by_scenario]
+        self._build_bm25(docs)
+        self._build_phrases(phrases_by_scenario)
+
+    def _phrases(self, s: Scenario) -> list[str]:
+        item = self.kb.items[s.item_id]
+        return [*s.triggers, s.name, *([item.name, *item.alt_names] * self.params.item_name_weight)]
+
+    def _build_bm25(self, docs: list[Counter[str]]) -> None:
+        p = self.params
+        n = len(docs)
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(d.keys())
+        lengths = [sum(d.values()) for d in docs]
+        avg = sum(lengths) / max(n, 1)
+        kind_weight = {"w": p.weight_word, "b": p.weight_bigram, "p": p.weight_pinyin}
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.idf: dict[str, float] = {}
+        for feat, dfi in df.items():
+            idf = math.log(1 + (n - dfi + 0.5) / (dfi + 0.5))
+            self.idf[feat] = idf
+            w = kind_weight[feat[0]]
+            for idx, d in enumerate(docs):
+                tf = d.get(feat)
+                if tf:
+                    norm = tf * (p.k1 + 1) / (tf + p.k1 * (1 - p.b + p.b * lengths[idx] / avg))
+                    self.postings[feat].append((idx, w * idf * norm))
+
+    def _build_phrases(self, phrases_by_scenario: list[list[str]]) -> None:
+        owners: dict[str, set[int]] = defaultdict(set)
+        for idx, phrases in enumerate(phrases_by_scenario):
+            for ph in phrases:
+                norm = normalize(ph)
+                if len(norm) >= 2:
+                    owners[norm].add(idx)
+        self.phrases: list[_Phrase] = []
+        self.by_first_bigram: dict[str, list[_Phrase]] = defaultdict(list)
+        self.by_first_syllables: dict[str, list[_Phrase]] = defaultdict(list)
+        for text, idxs in owners.items():
+            syl = pinyin_key(text)
+            ph = _Phrase(text, " ".join(syl), tuple(sorted(idxs)))
+            self.phrases.append(ph)
+            self.by_first_bigram[text[:2]].append(ph)
+            if len(syl) >= 2:
+                self.by_first_syllables[" ".join(syl[:2])].append(ph)
+        self.phrases_of: dict[int, list[str]] = defaultdict(list)
+        for ph in self.phrases:
+            for idx in ph.scenarios:
+                self.phrases_of[idx].append(ph.text)
+
+    def match(self, text: str) -> tuple[str, list[ScenarioMatch]]:
+        """(normalised text, scenario matches sorted best first; empty when nothing hit)."""
+        p = self.params
+        norm = normalize(text)
+        feats, _ = _features(norm, self.tokenizer)
+        scores: dict[int, float] = defaultdict(float)
+        word_hits: dict[int, int] = defaultdict(int)
+        hit_words: dict[int, list[str]] = defaultdict(list)
+        for feat in feats:
+            for idx, w in self.postings.get(feat, ()):
+                scores[idx] += w
+                if feat[0] == "w":
+                    word_hits[idx] += 1
+                    hit_words[idx].append(feat[2:])
+        evidence: dict[int, list[str]] = defaultdict(list)
+        # whole phrases, literally present
+        found: set[str] = set()
+        for i in range(len(norm) - 1):
+            for ph in self.by_first_bigram.get(norm[i : i + 2], ()):
+                if ph.text not in found and norm.startswith(ph.text, i):
+                    found.add(ph.text)
+                    self._phrase_hit(ph, ph.text, scores, evidence, word_hits)
+        # whole phrases by pinyin (homophone typos)
+        syl = pinyin_key(norm)
+        joined = " ".join(syl)
+        for i in range(len(syl) - 1):
+            for ph in self.by_first_syllables.get(syl[i] + " " + syl[i + 1], ()):
+                if ph.text not in found and len(ph.text) >= 3 and joined.find(ph.pinyin) >= 0:
+                    found.add(ph.text)
+                    self._phrase_hit(ph, f"{ph.text}(同音)", scores, evidence, word_hits)
+        # near-forms for the best candidates, aligned by rapidfuzz
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[: p.fuzzy_top]
+        for idx in top:
+            best, best_ph, span = 0.0, "", ""
+            for ph_text in self.phrases_of[idx]:
+                if len(ph_text) < 3 or ph_text in found:
+                    continue
+                al = fuzz.partial_ratio_alignment(ph_text, norm, score_cutoff=p.fuzzy_cutoff)
+                if al is not None and al.score > best:
+                    best, best_ph, span = al.score, ph_text, norm[al.dest_start : al.dest_end]
+            if best_ph:
+                scores[idx] += p.fuzzy_bonus * (best / 100) * min(len(best_ph), 6) / 6
+                evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
+        for idx, hit in hit_words.items():
+            for w in sorted(hit, key=lambda w: -self.idf.get("w:" + w, 0))[:5]:
+                if not any(w in e for e in evidence[idx]):
+                    evidence[idx].append(w)
+        out = [
+            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], s, evidence[i], word_hits[i])
+            for i, s in scores.items()
+        ]
+        out.sort(key=lambda m: (-m.raw, m.scenario.id))
+        return norm, out
+
+    def _phrase_hit(self, ph: _Phrase, label: str, scores: dict[int, float], evidence: dict[int, list[str]], word_hits: dict[int, int]) -> None:
+        bonus = self.params.phrase_bonus * min(len(ph.text), 6) / 6 / len(ph.scenarios)
+        for idx in ph.scenarios:
+            scores[idx] += bonus
+            evidence[idx].append(label)
+            word_hits[idx] += 1
+
+    def score01(self, raw: float) -> float:
+        return round(raw / (raw + self.params.score_scale), 4) if raw > 0 else 0.0
+
+    def accepts(self, m: ScenarioMatch) -> bool:
+        return m.raw >= self.params.abstain_below and m.word_hits >= self.params.min_word_hits

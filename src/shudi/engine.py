@@ -1,0 +1,201 @@
+"""The engine: the one owner of loaded knowledge bases, classifiers and the rules host.
+
+Create one `Engine` per process (the service keeps it in app.state, the CLI makes one per
+command); everything it holds is read-only after loading except the county cache, which is
+guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .classifier import Classifier, ScenarioMatch, load_params
+from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingParty
+from .cues import CueReader
+from .kb import DEFAULT_COUNTY, KBLoadError, LoadedKB, load, project_root
+from .model import Citation, Item, KnowledgeBase, Scenario
+from .policy import load_profiles
+from .rules import Firing, RulesEngine
+
+RULE_FILES = ("determination.yaml", "precheck.yaml", "delegation.yaml")
+
+
+class NotFound(LookupError):
+    """An id the caller gave does not exist; the message names it."""
+
+
+@dataclass
+class CountyContext:
+    loaded: LoadedKB
+    classifier: Classifier
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.loaded.kb
+
+
+@dataclass
+class Pick:
+    """A candidate item with the scenario chosen for it and why."""
+
+    item: Item
+    scenario: Scenario | None
+    raw: float
+    evidence: list[str]
+    rules: list[str] = field(default_factory=list)
+
+
+def citation_out(c: Citation) -> CitationOut:
+    return CitationOut(
+        law=c.law_title,
+        law_id=c.law_id,
+        version=c.version,
+        superseded=c.superseded,
+        article=c.article_label,
+        article_number=c.article,
+        paragraph=c.paragraph,
+        clause=c.clause,
+        label=c.label,
+        text=c.text,
+    )
+
+
+class Engine:
+    def __init__(self, root: Path | None = None, default_county: str = DEFAULT_COUNTY, use_cache: bool = True) -> None:
+        self.root = root or project_root()
+        self.default_county = default_county
+        self.use_cache = use_cache
+        rules_dir = self.root / "rules"
+        self.rules = RulesEngine([rules_dir / f for f in RULE_FILES if (rules_dir / f).is_file()])
+        self.params = load_params(rules_dir / "classifier.yaml")
+        self.cues = CueReader(rules_dir / "cues.yaml")
+        self.profiles = load_profiles(rules_dir / "response-profiles.yaml")
+        self._counties: dict[str, CountyContext] = {}
+        self._lock = threading.Lock()
+        self.county(default_county)
+
+    # -- counties ---------------------------------------------------------------------------
+    def county(self, county: str | None = None) -> CountyContext:
+        cid = county or self.default_county
+        ctx = self._counties.get(cid)
+        if ctx is None:
+            with self._lock:
+                ctx = self._counties.get(cid)
+                if ctx is None:
+                    loaded = load(cid, self.root, use_cache=self.use_cache)
+                    if loaded.county.policy.response_profile not in self.profiles:
+                        raise KBLoadError(
+                            f"counties/{cid}/county.yaml: unknown response_profile "
+                            f"{loaded.county.policy.response_profile!r}; known: {', '.join(self.profiles)}"
+                        )
+                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params))
+                    self._counties[cid] = ctx
+        return ctx
+
+    def item(self, item_id: str, county: str | None = None) -> Item:
+        kb = self.county(county).kb
+        if item_id not in kb.items:
+            raise NotFound(f"unknown item id {item_id!r} / 未知事项编号 {item_id}")
+        return kb.items[item_id]
+
+    # -- classification ---------------------------------------------------------------------
+    def _rollup(self, matches: list[ScenarioMatch]) -> list[Pick]:
+        best: dict[str, Pick] = {}
+        for m in matches:  # sorted best first
+            if m.item.id not in best:
+                best[m.item.id] = Pick(m.item, m.scenario, m.raw, list(m.evidence))
+        return list(best.values())
+
+    def _determine(self, kb: KnowledgeBase, picks: list[Pick], text_facts: dict[str, str], matches: list[ScenarioMatch]) -> list[Pick]:
+        facts = [
+            {
+                "item": p.item.id,
+                "scenario": p.scenario.id if p.scenario else "",
+                "scenario_primary": ",".join(p.scenario.primary_override) if p.scenario else "",
+                "planning_area": text_facts.get("planning_area", "unknown"),
+                "homestead": text_facts.get("homestead", "unknown"),
+                "licensed": text_facts.get("licensed", "unknown"),
+                "emergency": text_facts.get("emergency", "unknown"),
+            }
+            for p in picks
+        ]
+        for firing in self.rules.evaluate("determination", facts):
+            self._apply(kb, picks[firing.fact_index], firing, matches)
+        merged: dict[str, Pick] = {}
+        for p in picks:  # a switch may land on an item already ranked: keep the better one
+            if p.item.id not in merged:
+                merged[p.item.id] = p
+            else:
+                merged[p.item.id].rules += p.rules
+        return list(merged.values())
+
+    def _apply(self, kb: KnowledgeBase, pick: Pick, firing: Firing, matches: list[ScenarioMatch]) -> None:
+        then = firing.rule.then
+        action = then["action"]
+        if action == "switch_item":
+            target_id = then["item"]
+            target = kb.items.get(target_id)
+            if target is None:  # a county list without that item
+                return
+            pick.item = target
+            scored = [m for m in matches if m.item.id == target_id]
+            pick.scenario = scored[0].scenario if scored else (target.scenarios[0] if target.scenarios else None)
+        elif action == "prefer_scenario":
+            options = list(pick.item.scenarios)
+            if "primary" in then:
+                # "" asks for a scenario that keeps the item's own primary party
+                want = then["primary"]
+                options = [s for s in options if (want in s.primary_override if want else not s.primary_override)]
+            else:
+                options = [s for s in options if s.facts.get(then["fact"]) == then["value"]]
+            if not options:
+                return
+            rank = {m.scenario.id: n for n, m in enumerate(matches)}
+            options.sort(key=lambda s: rank.get(s.id, len(rank)))
+            if pick.scenario is not None and pick.scenario.id == options[0].id:
+                pick.rules.append(f"{firing.rule.id}: {firing.rule.statement}")
+                return
+            pick.scenario = options[0]
+        else:
+            raise ValueError(f"rule {firing.rule.id}: unknown action {action!r}")
+        pick.rules.append(f"{firing.rule.id}: {firing.rule.statement}")
+
+    def candidate(self, kb: KnowledgeBase, pick: Pick, score: float) -> Candidate:
+        item, sc = pick.item, pick.scenario
+        cites: dict[str, Citation] = {}
+        for c in [*(sc.citations if sc else ()), *item.citations]:
+            cites.setdefault(c.label, c)
+        return Candidate(
+            item=Ref(id=item.id, name=item.name),
+            domain=Ref(id=item.domain, name=kb.domains[item.domain]),
+            scenario=Ref(id=sc.id, name=sc.name) if sc else None,
+            score=score,
+            primary=[Ref(id=p, name=kb.department_name(p)) for p in item.primary_for(sc)],
+            supporting=[SupportingParty(id=p.party, name=kb.department_name(p.party), duties=p.duties) for p in item.supporting],
+            citations=[citation_out(c) for c in cites.values()],
+            evidence=pick.evidence,
+            rules=pick.rules,
+        )
+
+    def classify(self, text: str, top_k: int = 3, county: str | None = None) -> ClassifyResult:
+        ctx = self.county(county)
+        norm, matches = ctx.classifier.match(text)
+        hits = self.cues.read(norm)
+        text_facts = CueReader.facts(hits)
+        picks = self._rollup(matches)
+        matched = bool(matches) and ctx.classifier.accepts(matches[0])
+        candidates: list[Candidate] = []
+        if matched:
+            picks = [p for p in picks if p.raw >= ctx.classifier.params.abstain_below * 0.5][: top_k + 2]
+            picks = self._determine(ctx.kb, picks, text_facts, matches)[:top_k]
+            for p in picks:
+                p.evidence += [f"{h.phrase}→{h.fact}={h.value}" for h in hits]
+            candidates = [self.candidate(ctx.kb, p, ctx.classifier.score01(p.raw)) for p in picks]
+        facts = {k: v == "true" for k, v in text_facts.items() if v in ("true", "false")}
+        if "planning_area" in text_facts:
+            facts["rural_planning_area"] = text_facts["planning_area"] == "rural"
+        return ClassifyResult(
+            matched=matched, candidates=candidates, text=text, normalized=norm, facts=facts, county=ctx.kb.county
+        )

@@ -1,0 +1,171 @@
+"""Load the knowledge base of one county: source files + statutes → model + RDF graph.
+
+A county's list is the provincial baseline (kb/baseline) plus its profile
+(kb/counties/<id>/county.yaml: removals, party overrides, contacts, policy) and its own extra
+items (kb/counties/<id>/items/*.yaml), resolved at load time.  The result is cached under
+.cache/, keyed by a hash of every input file and of the code that builds it, so a change to
+any KB file is never served stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+
+from . import graph as graph_mod
+from .lawbook import Lawbook
+from .model import KnowledgeBase, UnresolvedCitation, build_knowledge_base
+from .source import CountyFile, DomainFile, ItemSrc, KBSourceError, read_model
+from .sourcecheck import KBSource, Problem, check_source, read_kb_source
+
+DEFAULT_COUNTY = "template"
+_CODE_FILES = ("source.py", "statutes.py", "lawbook.py", "model.py", "graph.py", "kb.py", "sourcecheck.py")
+
+
+class KBLoadError(RuntimeError):
+    """The KB cannot be loaded; the message lists every problem with file and line."""
+
+
+class UnknownCounty(KBLoadError):
+    pass
+
+
+def project_root() -> Path:
+    """Where kb/, ontologies/ and rules/ live: $SHUDI_ROOT, else the source checkout."""
+    env = os.environ.get("SHUDI_ROOT")
+    return Path(env) if env else Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class County:
+    profile: CountyFile
+    extra_files: list[Path]
+
+
+@dataclass
+class LoadedKB:
+    kb: KnowledgeBase
+    graph: Graph
+    county: CountyFile
+    problems: list[Problem] = field(default_factory=list)
+    fingerprint: str = ""
+    load_seconds: float = 0.0
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def counties(root: Path | None = None) -> list[str]:
+    root = root or project_root()
+    return sorted(p.parent.name for p in (root / "kb" / "counties").glob("*/county.yaml"))
+
+
+def read_county(root: Path, county: str) -> County:
+    cdir = root / "kb" / "counties" / county
+    if not (cdir / "county.yaml").is_file():
+        raise UnknownCounty(f"unknown county {county!r}; known: {', '.join(counties(root))}")
+    return County(read_model(cdir / "county.yaml", CountyFile), sorted((cdir / "items").glob("*.yaml")))
+
+
+def _fingerprint(root: Path, county: str) -> str:
+    h = hashlib.sha256(county.encode())
+    files = sorted((root / "kb").rglob("*.yaml")) + sorted((root / "kb" / "laws").rglob("*.md"))
+    files += sorted((root / "ontologies").glob("*.ttl"))
+    files += [Path(__file__).parent / name for name in _CODE_FILES]
+    for f in files:
+        h.update(str(f.relative_to(root) if f.is_relative_to(root) else f.name).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def resolve_county_items(kb: KBSource, county: County) -> tuple[list[tuple[str, str, ItemSrc]], list[Problem]]:
+    """Baseline items, minus removals, with overrides applied, plus the county's own items."""
+    problems: list[Problem] = []
+    where = f"counties/{county.profile.id}/county.yaml"
+    items: dict[str, tuple[str, str, ItemSrc]] = {}
+    for _, dom in kb.domains:
+        for item in dom.items:
+            items[item.id] = (dom.domain, dom.source, item)
+    for path in county.extra_files:
+        dom = read_model(path, DomainFile)
+        for item in dom.items:
+            if item.id in items:
+                problems.append(Problem("error", str(path), f"item {item.id} already in the baseline: use overrides"))
+            items[item.id] = (dom.domain, dom.source, item)
+    for item_id in county.profile.remove_items:
+        if items.pop(item_id, None) is None:
+            problems.append(Problem("error", where, f"remove_items: unknown item {item_id!r}"))
+    for ov in county.profile.overrides:
+        if ov.item not in items:
+            problems.append(Problem("error", where, f"overrides: unknown item {ov.item!r}"))
+            continue
+        domain, source, src = items[ov.item]
+        update = {k: v for k, v in (("primary", ov.primary), ("supporting", ov.supporting)) if v is not None}
+        items[ov.item] = (domain, source, src.model_copy(update=update))
+    return list(items.values()), problems
+
+
+def _build(root: Path, county_id: str) -> LoadedKB:
+    t0 = time.perf_counter()
+    try:
+        source = read_kb_source(root / "kb")
+        county = read_county(root, county_id)
+        lawbook = Lawbook.load(root / "kb" / "laws" / "registry.yaml", root / "kb" / "laws")
+    except KBSourceError as exc:
+        raise KBLoadError(str(exc)) from exc
+    problems = check_source(source, lawbook)
+    resolved, county_problems = resolve_county_items(source, county)
+    problems += county_problems
+    parties = source.party_ids()
+    for c in county.profile.contacts:
+        if c.party not in parties:
+            problems.append(Problem("error", f"counties/{county_id}/county.yaml", f"contact for unknown party {c.party!r}"))
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        raise KBLoadError("\n".join(str(p) for p in errors))
+    try:
+        kb = build_knowledge_base(county_id, source, resolved, lawbook)
+    except UnresolvedCitation as exc:
+        raise KBLoadError(str(exc)) from exc
+    g = graph_mod.compile_graph(kb)
+    return LoadedKB(kb, g, county.profile, problems, load_seconds=time.perf_counter() - t0)
+
+
+def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool = True) -> LoadedKB:
+    root = root or project_root()
+    if not (root / "kb" / "counties" / county / "county.yaml").is_file():
+        raise UnknownCounty(f"unknown county {county!r}; known: {', '.join(counties(root))}")
+    t0 = time.perf_counter()
+    fp = _fingerprint(root, county)
+    cache = root / ".cache" / f"kb-{county}-{fp}.pickle"
+    if use_cache and cache.is_file():
+        try:
+            with cache.open("rb") as fh:
+                loaded: LoadedKB = pickle.load(fh)
+            loaded.load_seconds = time.perf_counter() - t0
+            return loaded
+        except Exception:  # noqa: BLE001 - a bad cache is rebuilt, never served
+            cache.unlink(missing_ok=True)
+    loaded = _build(root, county)
+    loaded.fingerprint = fp
+    if use_cache:
+        cache.parent.mkdir(exist_ok=True)
+        for old in cache.parent.glob(f"kb-{county}-*.pickle"):
+            old.unlink(missing_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(loaded, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache)
+    loaded.load_seconds = time.perf_counter() - t0
+    return loaded
+
+
+def ontology_graph(root: Path | None = None) -> Graph:
+    return graph_mod.load_ontology((root or project_root()) / "ontologies")

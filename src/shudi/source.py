@@ -1,0 +1,262 @@
+"""The editable source of the knowledge base: YAML files under kb/, read into pydantic models.
+
+These models are the schema county editors write against (docs/kb-authoring.md); the RDF
+graph is compiled from them (shudi.compile).  Errors name the file and the line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DOMAINS: dict[str, str] = {
+    "natural-resources": "自然资源",
+    "ecology-environment": "生态环境",
+    "urban-rural-construction": "城乡建设",
+    "emergency-management": "应急管理",
+    "market-regulation": "市场监管",
+    "comprehensive-enforcement": "综合执法",
+    "key-work": "重点工作",
+    "culture-tourism": "文化和旅游市场",
+}
+ITEM_TYPES = ("行政处罚", "行政检查", "行政强制", "其他")
+_ID_RE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
+
+
+class KBSourceError(ValueError):
+    """A KB source file that cannot be read; the message names the file and line."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CitationSrc(Strict):
+    law: str
+    article: int = Field(ge=1)
+    article_suffix: int = Field(0, ge=0)  # 第N条之M
+    paragraph: int | None = Field(None, ge=1)  # 款
+    clause: int | None = Field(None, ge=1)  # 项
+    version: date | None = None
+    note: str | None = None
+
+
+class PartySrc(Strict):
+    party: str
+    duties: str = Field(min_length=2)
+
+
+class StepSrc(Strict):
+    step: str
+    actor: str
+    text: str
+
+
+class TimeLimitSrc(Strict):
+    what: str
+    limit: str
+    working_days: int | None = Field(None, ge=0)
+    days: int | None = Field(None, ge=0)
+    hours: int | None = Field(None, ge=0)
+    source: CitationSrc | str
+
+
+class ScenarioSrc(Strict):
+    id: str
+    name: str
+    primary: list[str] | None = None
+    citations: list[CitationSrc] = []
+    facts: dict[str, str | bool] = {}
+    triggers: list[str] = []
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID_RE.match(v):
+            raise ValueError(f"identifier must be lower-case English kebab/dotted: {v!r}")
+        return v
+
+
+class ItemSrc(Strict):
+    id: str
+    name: str
+    alt_names: list[str] = []
+    type: Literal["行政处罚", "行政检查", "行政强制", "其他"]
+    county_duties: str
+    township_duties: str
+    primary: list[PartySrc]
+    supporting: list[PartySrc]
+    procedure: list[StepSrc] = []
+    time_limits: list[TimeLimitSrc] = []
+    citations: list[CitationSrc]
+    scenarios: list[ScenarioSrc] = []
+    source: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID_RE.match(v):
+            raise ValueError(f"identifier must be lower-case English kebab/dotted: {v!r}")
+        return v
+
+
+class DomainFile(Strict):
+    domain: str
+    source: str = "src.template-list"
+    items: list[ItemSrc]
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if v not in DOMAINS:
+            raise ValueError(f"unknown domain {v!r}; one of {', '.join(DOMAINS)}")
+        return v
+
+
+class AgencySrc(Strict):
+    id: str
+    name: str
+    alt: list[str] = []
+    handles: list[str] = []
+
+
+class DepartmentSrc(Strict):
+    id: str
+    name: str
+    alt: list[str] = []
+    level: Literal["county", "township", "village"]
+    agencies: list[AgencySrc] = []
+
+
+class DepartmentsFile(Strict):
+    source: str
+    departments: list[DepartmentSrc]
+
+
+class SourceDoc(Strict):
+    id: str
+    title: str
+    kind: str
+    note: str | None = None
+
+
+class SourcesFile(Strict):
+    sources: list[SourceDoc]
+
+
+class LawSrc(Strict):
+    id: str
+    title: str
+    level: Literal["法律", "行政法规", "地方性法规", "部门规章"]
+    category: str
+    replaced_by: str | None = None
+
+
+class LawRegistryFile(Strict):
+    laws: list[LawSrc]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers where each mapping starts, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(data: object) -> object:
+    if isinstance(data, dict):
+        return {k: _strip_lines(v) for k, v in data.items() if k != "__line__"}
+    if isinstance(data, list):
+        return [_strip_lines(v) for v in data]
+    return data
+
+
+def _line_of(data: object, loc: tuple[int | str, ...]) -> int | None:
+    line = data.get("__line__") if isinstance(data, dict) else None
+    node = data
+    for key in loc:
+        try:
+            node = node[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and "__line__" in node:
+            line = node["__line__"]
+    return line
+
+
+def load_yaml(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise KBSourceError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise KBSourceError(f"{path}{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from exc
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_model(path: Path, model: type[M]) -> M:
+    raw = load_yaml(path)
+    try:
+        return model.model_validate(_strip_lines(raw))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            line = _line_of(raw, err["loc"])
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{path}:{line or '?'}: {loc}: {err['msg']}")
+        raise KBSourceError("\n".join(problems)) from exc
+
+
+class ContactSrc(Strict):
+    party: str
+    office: str  # 责任科室
+    phone: str  # must be marked 示例 in example profiles
+    person: str | None = None
+
+
+class CountyPolicySrc(Strict):
+    response_profile: str = "five-day"  # a profile id of rules/response-profiles.yaml
+
+
+class ItemOverrideSrc(Strict):
+    """County changes to a baseline item (清单调整): replace the parties where given."""
+
+    item: str
+    primary: list[PartySrc] | None = None
+    supporting: list[PartySrc] | None = None
+    reason: str
+
+
+class TownshipSrc(Strict):
+    id: str
+    name: str
+    alt: list[str] = []
+
+
+class CountyFile(Strict):
+    id: str
+    name: str
+    example: bool = False
+    note: str | None = None
+    policy: CountyPolicySrc = CountyPolicySrc()
+    contacts: list[ContactSrc] = []
+    remove_items: list[str] = []
+    overrides: list[ItemOverrideSrc] = []
+    townships: list[TownshipSrc] = []  # the county's townships and sub-districts (乡镇/街道)
