@@ -6,13 +6,16 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from .kb import DEFAULT_COUNTY, KBLoadError, load, project_root
 from .source import KBSourceError
 from .sourcecheck import read_kb_source
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="属地管理 rules engine and knowledge base.")
 kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
@@ -103,6 +106,205 @@ def kb_vendor_laws(
     typer.echo(f"{len(wanted)} laws cited; {copied} files copied into kb/laws")
     if unknown:
         _fail("unknown law ids cited: " + ", ".join(unknown))
+
+
+def _engine(county: str) -> "Engine":
+    from .engine import Engine
+
+    try:
+        return Engine(default_county=county)
+    except KBLoadError as exc:
+        _fail(f"KB does not load:\n{exc}")
+    raise AssertionError("unreachable")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    county: str = CountyOpt,
+    workers: int = typer.Option(1, "--workers", help="uvicorn worker processes"),
+) -> None:
+    """Start the HTTP service (OpenAPI at /docs, operator page at /)."""
+    import os
+
+    import uvicorn
+
+    os.environ["SHUDI_COUNTY"] = county
+    uvicorn.run("shudi.api:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command("classify")
+def classify(
+    text: Optional[str] = typer.Argument(None, help="the caller's words"),
+    top_k: int = typer.Option(3, "--top-k", min=1, max=20),
+    as_json: bool = typer.Option(False, "--json"),
+    batch: Optional[str] = typer.Option(None, "--batch", help="FILE or - : one message per line, one JSON result per line"),
+    county: str = CountyOpt,
+) -> None:
+    """Which matter is this, who is primary, who supports, on which article."""
+    from .contract import ClassifyRequest
+
+    engine = _engine(county)
+    if batch is not None:
+        stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8", errors="replace")  # noqa: SIM115
+        with stream:
+            for n, line in enumerate(stream, 1):
+                line = line.rstrip("\n")
+                try:
+                    req = ClassifyRequest(text=line, top_k=top_k)
+                except ValueError as exc:
+                    msg = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+                    typer.echo(json.dumps({"line": n, "error": msg}, ensure_ascii=False))
+                    continue
+                typer.echo(engine.classify(req.text, req.top_k, county).model_dump_json())
+        return
+    if not text or not text.strip():
+        _fail("text is empty / 文本为空 (give TEXT or --batch FILE)", 2)
+    result = engine.classify(text, top_k, county)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    if not result.matched:
+        typer.echo("未匹配到清单事项(no match)。")
+        return
+    for n, c in enumerate(result.candidates, 1):
+        typer.echo(f"{n}. {c.item.name} [{c.item.id}] / {c.scenario.name if c.scenario else '-'}  score {c.score:.2f}")
+        typer.echo(f"   主体责任: {'、'.join(p.name for p in c.primary)}")
+        typer.echo(f"   配合责任: {'、'.join(p.name for p in c.supporting)}")
+        for cit in c.citations[:2]:
+            typer.echo(f"   依据: {cit.label}")
+        typer.echo(f"   证据: {'、'.join(c.evidence[:6])}")
+        for r in c.rules:
+            typer.echo(f"   规则: {r}")
+
+
+@app.command("precheck")
+def precheck_cmd(
+    township: str = typer.Option(..., "--township", help="township id or name"),
+    text: Optional[str] = typer.Option(None, "--text"),
+    item_id: Optional[str] = typer.Option(None, "--item"),
+    emergency: Optional[bool] = typer.Option(None, "--emergency/--no-emergency"),
+    studied_cannot_solve: Optional[bool] = typer.Option(None, "--studied-cannot-solve/--studied-can-solve"),
+    within_township_authority: Optional[bool] = typer.Option(None, "--within-authority/--not-within-authority"),
+    dispatched_agency_can_solve: Optional[bool] = typer.Option(None, "--agency-can-solve/--agency-cannot-solve"),
+    at: Optional[str] = typer.Option(None, "--at", help="ISO datetime of the call"),
+    as_json: bool = typer.Option(False, "--json"),
+    county: str = CountyOpt,
+) -> None:
+    """两呼两不呼: may the township call the county, whom, how urgently, by when."""
+    from pydantic import ValidationError
+
+    from .contract import PrecheckRequest
+    from .engine import NotFound
+    from .precheck import precheck
+
+    engine = _engine(county)
+    try:
+        req = PrecheckRequest(
+            text=text, item_id=item_id, township=township, at=at, county=county,
+            facts={"emergency": emergency, "studied_cannot_solve": studied_cannot_solve,
+                   "within_township_authority": within_township_authority,
+                   "dispatched_agency_can_solve": dispatched_agency_can_solve},
+        )
+        if not req.text and not req.item_id:
+            _fail("give --text or --item / 请提供事件描述或事项编号", 2)
+        result = precheck(engine, req)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
+    except NotFound as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    label = {"call": "可以呼叫", "no_call": "不应呼叫", "study_first": "先研究论证"}[result.decision]
+    typer.echo(f"结论: {label}" + (f"({'紧急' if result.mode == 'urgent' else '普通'})" if result.mode else ""))
+    if result.item:
+        typer.echo(f"事项: {result.item.name} [{result.item.id}]")
+    for d in result.call_departments:
+        typer.echo(f"呼叫: {d.name} [{d.id}]")
+    for a in result.coordinate_agencies:
+        typer.echo(f"协调派驻机构: {a.name} [{a.id}]")
+    for d in result.deadlines:
+        typer.echo(f"时限: {d.what} — {d.due}" + (f"({d.note})" if d.note else ""))
+    for r in result.reasons:
+        typer.echo(f"理由[{r.rule}]: {r.principle} {r.why}(来源:{r.source})")
+
+
+@app.command("item")
+def item_cmd(item_id: str, county: str = CountyOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The full 说明书 of one matter."""
+    from . import catalog
+    from .engine import NotFound
+
+    ctx = _engine(county).county(county)
+    try:
+        detail = catalog.item_detail(ctx.kb, ctx.loaded.county, item_id)
+    except NotFound as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        _emit(detail)
+        return
+    typer.echo(f"{detail['name']} [{detail['id']}] {detail['domain']['name']} · {detail['type']}")
+    typer.echo(f"县级部门职责: {detail['county_duties']}")
+    typer.echo(f"乡镇(街道)职责: {detail['township_duties']}")
+    for p in detail["primary"]:
+        typer.echo(f"主体责任 {p['name']}: {p['duties']}")
+    for p in detail["supporting"]:
+        typer.echo(f"配合责任 {p['name']}: {p['duties']}")
+    for s in detail["scenarios"]:
+        typer.echo(f"情形 {s['name']} → {'、'.join(p['name'] for p in s['primary'])}")
+    for c in detail["citations"]:
+        typer.echo(f"依据 {c['label']}: {c['text']}")
+
+
+@app.command("law")
+def law_cmd(
+    law_id: str,
+    article: Optional[str] = typer.Argument(None, help="article number, e.g. 77 or 七十七"),
+    version: Optional[str] = typer.Option(None, "--version"),
+    county: str = CountyOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A law's versions, or one article's text and who cites it."""
+    from . import catalog
+    from .engine import NotFound
+
+    kb = _engine(county).county(county).kb
+    try:
+        detail = catalog.article_detail(kb, law_id, article, version) if article else catalog.law_detail(kb, law_id)
+    except NotFound as exc:
+        _fail(str(exc), 2)
+    if as_json or not article:
+        _emit(detail)
+        return
+    typer.echo(f"《{detail['law']['title']}》({detail['version']}{'' if detail['current'] else ',已被取代'}) {detail['article']}")
+    typer.echo(detail["text"])
+    for c in detail["cited_by"]:
+        typer.echo(f"  被引用: {c['id']}")
+
+
+@app.command("sparql")
+def sparql_cmd(
+    query: Optional[str] = typer.Argument(None),
+    file: Optional[Path] = typer.Option(None, "--file"),
+    accept: str = typer.Option("application/sparql-results+json", "--accept"),
+    county: str = CountyOpt,
+) -> None:
+    """Run a read-only SPARQL query over the KB graph."""
+    from .sparql import SparqlError, SparqlService
+
+    if file is not None:
+        query = file.read_text(encoding="utf-8")
+    if not query:
+        _fail("give a QUERY or --file / 请提供查询", 2)
+    loaded = _engine(county).county(county).loaded
+    try:
+        body, _ = SparqlService.from_env().run(loaded, query, accept)
+    except SparqlError as exc:
+        _fail(f"{exc.zh} / {exc.en}", 2)
+    sys.stdout.write(body.decode("utf-8"))
+    sys.stdout.write("\n")
 
 
 def main() -> None:  # pragma: no cover - console entry

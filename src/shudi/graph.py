@@ -49,10 +49,26 @@ def bind_prefixes(g: Graph) -> None:
         g.bind(prefix, ns)
 
 
-def load_ontology(ontology_dir: Path) -> Graph:
-    g = Graph()
-    g.parse(ontology_dir / "shudi.ttl", format="turtle")
+class TurtleError(ValueError):
+    """A Turtle file that does not parse; the message names the file and line."""
+
+
+def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
+    g = into if into is not None else Graph()
+    try:
+        g.parse(path, format="turtle")
+    except FileNotFoundError as exc:
+        raise TurtleError(f"{path}: file not found") from exc
+    except Exception as exc:  # noqa: BLE001 - rdflib raises BadSyntax and assorted errors
+        line = getattr(exc, "lines", None)
+        where = f":{line + 1}" if isinstance(line, int) else ""
+        message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+        raise TurtleError(f"{path}{where}: Turtle syntax error: {message}") from exc
     return g
+
+
+def load_ontology(ontology_dir: Path) -> Graph:
+    return parse_turtle(ontology_dir / "shudi.ttl")
 
 
 def compile_graph(kb: KnowledgeBase) -> Graph:

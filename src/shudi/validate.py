@@ -8,6 +8,7 @@ from pathlib import Path
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Namespace
 
+from .graph import TurtleError, parse_turtle
 from .kb import KBLoadError, LoadedKB, load, project_root
 from .sourcecheck import Problem
 
@@ -22,8 +23,8 @@ class ValidationReport:
 
 
 def shacl_problems(data: Graph, root: Path) -> list[str]:
-    shapes = Graph().parse(root / "ontologies" / "shapes.ttl", format="turtle")
-    ontology = Graph().parse(root / "ontologies" / "shudi.ttl", format="turtle")
+    shapes = parse_turtle(root / "ontologies" / "shapes.ttl")
+    ontology = parse_turtle(root / "ontologies" / "shudi.ttl")
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none", allow_warnings=True)
     if conforms:
         return []
@@ -42,7 +43,10 @@ def validate_kb(county: str = "template", root: Path | None = None) -> Validatio
         loaded: LoadedKB = load(county, root)
     except KBLoadError as exc:
         return ValidationReport(False, str(exc).splitlines(), [])
-    errors = shacl_problems(loaded.graph, root)
+    try:
+        errors = shacl_problems(loaded.graph, root)
+    except TurtleError as exc:
+        return ValidationReport(False, [str(exc)], [])
     warnings = [str(p) for p in loaded.problems if p.level == "warning"]
     errors += [str(p) for p in loaded.problems if p.level == "error"]
     return ValidationReport(not errors, errors, warnings)
