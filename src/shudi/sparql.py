@@ -1,20 +1,24 @@
 """Read-only SPARQL 1.1 over the KB graph, with a per-query time limit and a row cap.
 
-rdflib cannot interrupt a running query, so each query runs on a small dedicated pool and the
-caller stops waiting at the time limit (408); a runaway query keeps at most one of the pool's
-workers busy until it ends, and when all are busy new queries are refused (503) instead of
-piling up.  Limits: SHUDI_SPARQL_TIMEOUT (seconds, default 5), SHUDI_SPARQL_MAX_ROWS (10000).
+rdflib has no query time-out, so a query is evaluated over a view of the KB's store whose every
+triple-pattern access checks a deadline: past it, evaluation raises and the worker is freed
+(408).  Queries run on a small pool; when all its workers are busy new queries are refused (503)
+instead of piling up.  Limits: SHUDI_SPARQL_TIMEOUT (seconds, default 5),
+SHUDI_SPARQL_MAX_ROWS (10000).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from pyparsing import ParseException
+from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from rdflib.query import Result
 
@@ -57,6 +61,27 @@ def _namespaces() -> dict[str, str]:
 _NS = _namespaces()
 
 
+class QueryTimeout(Exception):
+    pass
+
+
+class _DeadlineGraph(Graph):
+    """The KB graph's store, read through a deadline checked on every pattern and every 1,000
+    triples, so that a runaway query stops itself."""
+
+    def __init__(self, source: Graph, deadline: float) -> None:
+        super().__init__(store=source.store, identifier=source.identifier, namespace_manager=source.namespace_manager)
+        self._deadline = deadline
+
+    def triples(self, triple, *args, **kwargs):  # noqa: ANN001, ANN201 - rdflib signature
+        if time.monotonic() > self._deadline:
+            raise QueryTimeout
+        for n, t in enumerate(super().triples(triple, *args, **kwargs)):
+            if n % 1000 == 999 and time.monotonic() > self._deadline:
+                raise QueryTimeout
+            yield t
+
+
 class SparqlService:
     def __init__(self, timeout: float = 5.0, max_rows: int = 10000, workers: int = 2) -> None:
         self.timeout = timeout
@@ -70,9 +95,15 @@ class SparqlService:
 
     def _execute(self, loaded: LoadedKB, prepared: object) -> Result:
         try:
-            result = loaded.graph.query(prepared)
+            view = _DeadlineGraph(loaded.graph, time.monotonic() + self.timeout)
+            result = view.query(prepared)
             if result.type == "SELECT":
-                result.bindings = result.bindings[: self.max_rows + 1]  # materialise, one past the cap
+                # evaluate lazily and stop one row past the cap: a huge result is never built
+                gen = result._genbindings or iter(())  # noqa: SLF001 - rdflib keeps the lazy rows here
+                result._genbindings = None  # noqa: SLF001
+                result.bindings = list(itertools.islice(gen, self.max_rows + 1))
+            else:
+                len(result)  # evaluate now, inside the deadline
             return result
         finally:
             self._slots.release()
@@ -83,8 +114,8 @@ class SparqlService:
             raise SparqlError(503, "sparql_busy", "查询繁忙(有查询超时仍在运行),请稍后再试。", "SPARQL workers busy; retry later.")
         future = self._pool.submit(self._execute, loaded, prepared)
         try:
-            result = future.result(timeout=self.timeout)
-        except FutureTimeout as exc:
+            result = future.result(timeout=self.timeout + 1)
+        except (FutureTimeout, QueryTimeout) as exc:
             raise SparqlError(408, "sparql_timeout", f"查询超过{self.timeout:g}秒时限,请缩小查询范围。",
                               f"The query exceeded the {self.timeout:g}s time limit.") from exc
         except SparqlError:
