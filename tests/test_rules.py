@@ -84,3 +84,12 @@ def test_rules_engine_state_is_cleaned_up() -> None:
     for _ in range(200):
         rules.evaluate("precheck", [dict.fromkeys(FACTS, "unknown")])
     assert rules._fired == {}
+
+
+@pytest.mark.parametrize("ruleset", ["delegation"])
+def test_decision_rules_are_exhaustive_and_exclusive(engine: Engine, ruleset: str) -> None:
+    combos = itertools.product(["true", "false"], ["primary", "supporting", "none"], ["primary", "supporting", "none"], ["true", "false", "unknown"])
+    for on, dept, town, approved in combos:
+        facts = {"on_list": on, "department_role": dept, "township_role": town, "approved": approved}
+        fired = engine.rules.evaluate(ruleset, [facts])
+        assert len(fired) == 1, (facts, [f.rule.id for f in fired])

@@ -4,12 +4,13 @@ with a Chinese and an English message — never a traceback."""
 from __future__ import annotations
 
 import logging
+import re
 import os
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -17,13 +18,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import catalog
 from .contract import ClassifyRequest, ClassifyResult, PrecheckRequest, PrecheckResult
+from .delegation import DelegationRequest, DelegationResult, check_delegation
+from .diff import RevisionError, diff_versions
 from .engine import Engine, NotFound
+from .proposals import ListChanges, PermissionDenied, Principal, ProposalIn, ProposalInvalid, ProposalOut, authorize
+from .store import Store
 from .kb import KBLoadError, UnknownCounty
 from .precheck import precheck
 from .sparql import SparqlError, SparqlService
 
 log = logging.getLogger("shudi.api")
-WEB_DIR = Path(__file__).parent / "web"
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~^/-]{0,99}$")  # a git revision, never an option
+WEB_DIR = FsPath(__file__).parent / "web"
 
 
 class ApiError(Exception):
@@ -46,7 +52,7 @@ def _ready(app: FastAPI) -> Engine:
     return engine
 
 
-def create_app(root: Path | None = None, county: str | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(root: FsPath | None = None, county: str | None = None, engine: Engine | None = None) -> FastAPI:
     default_county = county or os.environ.get("SHUDI_COUNTY", "template")
 
     @asynccontextmanager
@@ -130,6 +136,12 @@ def create_app(root: Path | None = None, county: str | None = None, engine: Engi
             raise ApiError(422, "invalid_request", "请提供事件描述 text 或事项编号 item_id。", "Give either text or item_id.")
         return precheck(_ready(request.app), body)
 
+    @app.post("/v1/delegations/check", response_model=DelegationResult, tags=["engine"])
+    def delegations_check(request: Request, body: DelegationRequest) -> DelegationResult:
+        if not body.task and not body.item_id:
+            raise ApiError(422, "invalid_request", "请提供交办事项描述 task 或事项编号 item_id。", "Give either task or item_id.")
+        return check_delegation(_ready(request.app), body)
+
     # -- the list -------------------------------------------------------------------------
     County = Annotated[str | None, Query(max_length=64, description="county id; default: the template county")]
 
@@ -181,6 +193,80 @@ def create_app(root: Path | None = None, county: str | None = None, engine: Engi
     @app.get("/v1/citations/check", tags=["legal"])
     def citations_check(request: Request, county: County = None) -> dict[str, Any]:
         return catalog.citations_check(_ready(request.app).county(county).kb)
+
+    # -- list management (清单动态管理) ------------------------------------------------------
+    def _changes(app_: FastAPI) -> ListChanges:
+        changes = getattr(app_.state, "changes", None)
+        if changes is None:
+            changes = app_.state.changes = ListChanges(_ready(app_), Store.for_root(_ready(app_).root))
+        return changes
+
+    def _principal(request: Request, allowed: tuple[str, ...]) -> Principal:
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else request.headers.get("x-api-token")
+        try:
+            return authorize(token, allowed)
+        except PermissionDenied as exc:
+            status = 401 if "token" in str(exc) else 403
+            raise ApiError(status, "forbidden", str(exc).split(" / ")[-1], str(exc).split(" / ")[0]) from exc
+
+    def _proposal_call(fn, *args):  # noqa: ANN001, ANN202
+        try:
+            return fn(*args)
+        except ProposalInvalid as exc:
+            raise ApiError(422, "proposal_invalid", "变更后清单校验不通过:" + ";".join(exc.problems[:3]),
+                           "The list would not validate after this change.", exc.problems[:50]) from exc
+
+    CountyPath = Annotated[str, Path(max_length=64)]
+
+    @app.post("/v1/lists/{county}/proposals", status_code=201, response_model=ProposalOut, tags=["list management"])
+    def propose(request: Request, county: CountyPath, body: ProposalIn) -> ProposalOut:
+        who = _principal(request, ("proposer", "reviewer"))
+        return _proposal_call(_changes(request.app).propose, county, body, who)
+
+    @app.get("/v1/lists/{county}/proposals", response_model=list[ProposalOut], tags=["list management"])
+    def proposals(request: Request, county: CountyPath,
+                  status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None) -> list[ProposalOut]:
+        _ready(request.app).county(county)
+        return _changes(request.app).list(county, status)
+
+    @app.post("/v1/lists/{county}/proposals/{pid}/approve", response_model=ProposalOut, tags=["list management"])
+    def approve(request: Request, county: CountyPath, pid: int, note: Annotated[str | None, Query(max_length=500)] = None) -> ProposalOut:
+        who = _principal(request, ("reviewer",))
+        return _proposal_call(_changes(request.app).decide, county, pid, who, True, note)
+
+    @app.post("/v1/lists/{county}/proposals/{pid}/reject", response_model=ProposalOut, tags=["list management"])
+    def reject(request: Request, county: CountyPath, pid: int, note: Annotated[str | None, Query(max_length=500)] = None) -> ProposalOut:
+        who = _principal(request, ("reviewer",))
+        return _proposal_call(_changes(request.app).decide, county, pid, who, False, note)
+
+    @app.get("/v1/lists/{county}/versions", tags=["list management"])
+    def versions(request: Request, county: CountyPath) -> list[dict[str, Any]]:
+        _ready(request.app).county(county)
+        return _changes(request.app).versions(county)
+
+    @app.get("/v1/lists/{county}/diff", tags=["list management"])
+    def list_diff(request: Request, county: CountyPath,
+                  from_: Annotated[str, Query(alias="from", max_length=100, description="git revision, e.g. HEAD~1")],
+                  to: Annotated[str, Query(max_length=100, description="git revision, or WORKTREE for the files as they are")] = "WORKTREE") -> dict[str, Any]:
+        engine = _ready(request.app)
+        engine.county(county)
+
+        def spec(v: str) -> str:
+            if v == "WORKTREE":
+                return str(engine.root)
+            if not _REVISION.match(v):
+                raise ApiError(422, "invalid_revision", "版本标识无效。", f"invalid revision {v!r}")
+            return v
+        try:
+            d = diff_versions(engine.root, county, spec(from_), spec(to))
+        except (RevisionError, KBLoadError) as exc:
+            raise ApiError(422, "invalid_revision", f"无法读取该版本的清单:{exc}", str(exc)) from exc
+        return {**d.model_dump(), "text": d.to_text()}
+
+    @app.get("/v1/audit", tags=["list management"])
+    def audit(request: Request, county: County = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        return _changes(request.app).store.audit_log(county, limit)
 
     # -- SPARQL ---------------------------------------------------------------------------
     def _sparql(request: Request, query: str | None, county: str | None) -> Response:

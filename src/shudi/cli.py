@@ -231,6 +231,37 @@ def precheck_cmd(
         typer.echo(f"理由[{r.rule}]: {r.principle} {r.why}(来源:{r.source})")
 
 
+@app.command("delegation")
+def delegation_cmd(
+    department: str = typer.Option(..., "--department", help="county department id"),
+    township: str = typer.Option(..., "--township", help="township id or name"),
+    task: Optional[str] = typer.Option(None, "--task", help="the task to hand down"),
+    item_id: Optional[str] = typer.Option(None, "--item"),
+    approved: Optional[bool] = typer.Option(None, "--approved/--not-approved", help="admission procedure approved it"),
+    as_json: bool = typer.Option(False, "--json"),
+    county: str = CountyOpt,
+) -> None:
+    """职责下沉准入: may a department hand this task to a township?"""
+    from pydantic import ValidationError
+
+    from .delegation import DelegationRequest, check_delegation
+    from .engine import NotFound
+
+    engine = _engine(county)
+    try:
+        result = check_delegation(engine, DelegationRequest(
+            department=department, township=township, task=task, item_id=item_id, approved=approved, county=county))
+    except (ValidationError, NotFound, ValueError) as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    label = {"admitted": "准入", "refused": "不予准入", "needs_admission": "须履行准入程序"}[result.decision]
+    typer.echo(f"结论: {label}" + (f"  事项: {result.item.name} [{result.item.id}]" if result.item else "  (清单外事项)"))
+    for r in result.reasons:
+        typer.echo(f"理由[{r.rule}]: {r.principle} {r.why}(来源:{r.source})")
+
+
 @app.command("item")
 def item_cmd(item_id: str, county: str = CountyOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """The full 说明书 of one matter."""

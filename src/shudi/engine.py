@@ -16,6 +16,7 @@ from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingPar
 from .cues import CueReader
 from .kb import DEFAULT_COUNTY, KBLoadError, LoadedKB, load, project_root
 from .model import Citation, Item, KnowledgeBase, Scenario
+from .normalize import has_han
 from .policy import load_profiles
 from .rules import Firing, RulesEngine
 
@@ -93,6 +94,11 @@ class Engine:
                     ctx = CountyContext(loaded, Classifier(loaded.kb, self.params))
                     self._counties[cid] = ctx
         return ctx
+
+    def invalidate(self, county: str) -> None:
+        """Forget a county's loaded list (its files changed); the next request reloads it."""
+        with self._lock:
+            self._counties.pop(county, None)
 
     def item(self, item_id: str, county: str | None = None) -> Item:
         kb = self.county(county).kb
@@ -185,7 +191,8 @@ class Engine:
         hits = self.cues.read(norm)
         text_facts = CueReader.facts(hits)
         picks = self._rollup(matches)
-        matched = bool(matches) and ctx.classifier.accepts(matches[0])
+        # the list is Chinese: a message without a single Han character is out of scope
+        matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0])
         candidates: list[Candidate] = []
         if matched:
             picks = [p for p in picks if p.raw >= ctx.classifier.params.abstain_below * 0.5][: top_k + 2]

@@ -255,6 +255,7 @@ class CountyFile(Strict):
     name: str
     example: bool = False
     note: str | None = None
+    version: int = 1  # bumped each time an approved change proposal is applied
     policy: CountyPolicySrc = CountyPolicySrc()
     contacts: list[ContactSrc] = []
     remove_items: list[str] = []

@@ -1,0 +1,263 @@
+"""Change proposals for a county's list (清单动态管理: add / remove / adjust an item).
+
+A proposal is validated against the schema and the SHACL shapes on a scratch copy of kb/ with
+the change applied, then recorded as pending.  Only a reviewer's approval applies it to the
+county's files (kb/counties/<id>/), as a new numbered version; every write is in the audit log.
+Roles come from API tokens configured outside the repository (SHUDI_TOKENS or SHUDI_TOKENS_FILE).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from ruamel.yaml import YAML
+from sqlalchemy import select
+
+from .engine import Engine, NotFound
+from .kb import KBLoadError, counties, load
+from .source import DOMAINS, ItemSrc, PartySrc
+from .store import ProposalRow, Store, VersionRow, now
+from .validate import shacl_problems
+
+Role = Literal["proposer", "reviewer"]
+
+
+class Principal(BaseModel):
+    name: str
+    role: Role
+
+
+class PermissionDenied(PermissionError):
+    pass
+
+
+class ProposalInvalid(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems[:5]))
+        self.problems = problems
+
+
+def load_tokens() -> dict[str, Principal]:
+    """SHUDI_TOKENS="tok1=reviewer:张三;tok2=proposer:李四" or SHUDI_TOKENS_FILE (YAML:
+    tokens: [{token, role, name}]).  No tokens configured → every write is refused."""
+    out: dict[str, Principal] = {}
+    spec = os.environ.get("SHUDI_TOKENS", "")
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        token, _, who = part.partition("=")
+        role, _, name = who.partition(":")
+        out[token.strip()] = Principal(name=name.strip() or role.strip(), role=role.strip())  # type: ignore[arg-type]
+    path = os.environ.get("SHUDI_TOKENS_FILE")
+    if path and Path(path).is_file():
+        for row in (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("tokens", []):
+            out[str(row["token"])] = Principal(name=row.get("name", row["role"]), role=row["role"])
+    return out
+
+
+def authorize(token: str | None, allowed: tuple[str, ...]) -> Principal:
+    tokens = load_tokens()
+    principal = tokens.get(token or "")
+    if principal is None:
+        raise PermissionDenied("missing or unknown API token / 缺少或无效的访问令牌")
+    if principal.role not in allowed:
+        raise PermissionDenied(f"role {principal.role} may not do this (needs {' or '.join(allowed)}) / 当前角色无此权限")
+    return principal
+
+
+class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["add", "remove", "adjust"]
+    item_id: str = Field(min_length=3, max_length=128)
+    domain: str | None = Field(None, description="for add: the domain id")
+    item: dict[str, Any] | None = Field(None, description="for add: the item in the kb/ YAML schema")
+    primary: list[PartySrc] | None = Field(None, description="for adjust: new primary parties")
+    supporting: list[PartySrc] | None = Field(None, description="for adjust: new supporting parties")
+    reason: str = Field(min_length=4, max_length=2000)
+
+
+class ProposalOut(BaseModel):
+    id: int
+    county: str
+    kind: str
+    item_id: str
+    reason: str
+    proposer: str
+    status: Literal["pending", "approved", "rejected"]
+    created_at: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str | None
+    version: int | None
+    payload: dict[str, Any]
+
+
+def _out(r: ProposalRow) -> ProposalOut:
+    return ProposalOut(
+        id=r.id, county=r.county, kind=r.kind, item_id=r.item_id, reason=r.reason, proposer=r.proposer,
+        status=r.status, created_at=r.created_at.isoformat(), decided_by=r.decided_by,  # type: ignore[arg-type]
+        decided_at=r.decided_at.isoformat() if r.decided_at else None, decision_note=r.decision_note,
+        version=r.version, payload=r.payload,
+    )
+
+
+def _yaml() -> YAML:
+    y = YAML()
+    y.allow_unicode = True
+    y.width = 4096
+    y.preserve_quotes = True
+    return y
+
+
+def _read(path: Path) -> Any:
+    return _yaml().load(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _write(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        _yaml().dump(data, fh)
+    tmp.replace(path)
+
+
+def apply_change(kb_root: Path, county: str, p: ProposalIn, baseline_ids: set[str], version: int | None = None) -> None:
+    """Apply a proposal to the county files under kb_root/kb/counties/<county>/."""
+    cdir = kb_root / "kb" / "counties" / county
+    profile = _read(cdir / "county.yaml")
+    own_files = sorted((cdir / "items").glob("*.yaml"))
+    owner: Path | None = None
+    for f in own_files:
+        data = _read(f)
+        if any(i["id"] == p.item_id for i in data.get("items", [])):
+            owner = f
+    if p.kind == "add":
+        if p.domain not in DOMAINS or p.item is None:
+            raise ProposalInvalid(["add needs domain (one of the 8 ids) and item / 新增事项须提供领域和事项内容"])
+        f = cdir / "items" / f"{p.domain}.yaml"
+        data = _read(f) or {"domain": p.domain, "source": "src.template-list", "items": []}
+        data["items"].append({**p.item, "id": p.item_id})
+        _write(f, data)
+        if p.item_id in (profile.get("remove_items") or []):
+            profile["remove_items"].remove(p.item_id)
+    elif p.kind == "remove":
+        if owner is not None:
+            data = _read(owner)
+            data["items"] = [i for i in data["items"] if i["id"] != p.item_id]
+            _write(owner, data)
+        elif p.item_id in baseline_ids:
+            profile.setdefault("remove_items", [])
+            if p.item_id not in profile["remove_items"]:
+                profile["remove_items"].append(p.item_id)
+        else:
+            raise ProposalInvalid([f"unknown item {p.item_id} / 未知事项"])
+    else:
+        if p.primary is None and p.supporting is None:
+            raise ProposalInvalid(["adjust needs primary and/or supporting / 调整须提供主体或配合责任"])
+        parties = {k: [x.model_dump() for x in v] for k, v in (("primary", p.primary), ("supporting", p.supporting)) if v is not None}
+        if owner is not None:
+            data = _read(owner)
+            for i in data["items"]:
+                if i["id"] == p.item_id:
+                    i.update(parties)
+            _write(owner, data)
+        elif p.item_id in baseline_ids:
+            overrides = [o for o in (profile.get("overrides") or []) if o["item"] != p.item_id]
+            overrides.append({"item": p.item_id, "reason": p.reason, **parties})
+            profile["overrides"] = overrides
+        else:
+            raise ProposalInvalid([f"unknown item {p.item_id} / 未知事项"])
+    if version is not None:
+        profile["version"] = version
+    _write(cdir / "county.yaml", profile)
+
+
+class ListChanges:
+    def __init__(self, engine: Engine, store: Store) -> None:
+        self.engine = engine
+        self.store = store
+
+    def _baseline_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for f in (self.engine.root / "kb" / "baseline").glob("*.yaml"):
+            ids |= {i["id"] for i in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("items", [])}
+        return ids
+
+    def check(self, county: str, p: ProposalIn) -> None:
+        """Validate the list as it would be after the change, on a scratch copy."""
+        if county not in counties(self.engine.root):
+            raise NotFound(f"unknown county {county!r} / 未知县(区)")
+        if p.kind == "add":
+            try:
+                ItemSrc.model_validate({**(p.item or {}), "id": p.item_id})
+            except ValueError as exc:
+                raise ProposalInvalid([str(exc)]) from exc
+        with tempfile.TemporaryDirectory(prefix="shudi-proposal-") as tmp:
+            scratch = Path(tmp)
+            shutil.copytree(self.engine.root / "kb", scratch / "kb")
+            shutil.copytree(self.engine.root / "ontologies", scratch / "ontologies")
+            apply_change(scratch, county, p, self._baseline_ids())
+            try:
+                loaded = load(county, scratch, use_cache=False)
+            except KBLoadError as exc:
+                raise ProposalInvalid(str(exc).splitlines()) from exc
+            problems = shacl_problems(loaded.graph, scratch)
+            if problems:
+                raise ProposalInvalid(problems)
+
+    def propose(self, county: str, p: ProposalIn, who: Principal) -> ProposalOut:
+        self.check(county, p)
+        with self.store.session() as s, s.begin():
+            row = ProposalRow(county=county, kind=p.kind, item_id=p.item_id, payload=p.model_dump(mode="json"),
+                              reason=p.reason, proposer=who.name, status="pending", created_at=now())
+            s.add(row)
+            s.flush()
+            self.store.audit(s, who.name, who.role, "proposal.create", county, {"proposal": row.id, "kind": p.kind, "item": p.item_id, "reason": p.reason})
+            return _out(row)
+
+    def get(self, county: str, pid: int) -> ProposalRow:
+        with self.store.session() as s:
+            row = s.get(ProposalRow, pid)
+            if row is None or row.county != county:
+                raise NotFound(f"unknown proposal {pid} for county {county} / 未知变更申请")
+            return row
+
+    def list(self, county: str, status: str | None = None) -> list[ProposalOut]:
+        with self.store.session() as s:
+            q = select(ProposalRow).where(ProposalRow.county == county).order_by(ProposalRow.id)
+            if status:
+                q = q.where(ProposalRow.status == status)
+            return [_out(r) for r in s.scalars(q)]
+
+    def versions(self, county: str) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            q = select(VersionRow).where(VersionRow.county == county).order_by(VersionRow.version)
+            return [{"version": v.version, "proposal": v.proposal_id, "fingerprint": v.fingerprint, "at": v.created_at.isoformat()} for v in s.scalars(q)]
+
+    def decide(self, county: str, pid: int, who: Principal, approve: bool, note: str | None = None) -> ProposalOut:
+        row = self.get(county, pid)
+        if row.status != "pending":
+            raise ProposalInvalid([f"proposal {pid} is already {row.status} / 该申请已处理"])
+        p = ProposalIn.model_validate(row.payload)
+        version = None
+        if approve:
+            self.check(county, p)  # the list may have changed since it was proposed
+            current = load(county, self.engine.root).county
+            version = current.version + 1
+            apply_change(self.engine.root, county, p, self._baseline_ids(), version=version)
+            self.engine.invalidate(county)
+            fingerprint = load(county, self.engine.root).fingerprint
+        with self.store.session() as s, s.begin():
+            row = s.get(ProposalRow, pid)
+            assert row is not None
+            row.status = "approved" if approve else "rejected"
+            row.decided_by, row.decided_at, row.decision_note, row.version = who.name, now(), note, version
+            if approve:
+                s.add(VersionRow(county=county, version=version, proposal_id=pid, fingerprint=fingerprint, created_at=now()))
+            self.store.audit(s, who.name, who.role, "proposal.approve" if approve else "proposal.reject", county,
+                             {"proposal": pid, "version": version, "note": note})
+            return _out(row)
