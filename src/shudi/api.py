@@ -264,6 +264,13 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
             raise ApiError(422, "invalid_revision", f"无法读取该版本的清单:{exc}", str(exc)) from exc
         return {**d.model_dump(), "text": d.to_text()}
 
+    @app.get("/v1/lists/{county}/handbook", tags=["list management"], response_class=Response,
+             responses={200: {"content": {"text/html": {}}}})
+    def handbook(request: Request, county: CountyPath) -> Response:
+        from .handbook import render
+
+        return Response(render(_ready(request.app).county(county).loaded), media_type="text/html; charset=utf-8")
+
     @app.get("/v1/audit", tags=["list management"])
     def audit(request: Request, county: County = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
         return _changes(request.app).store.audit_log(county, limit)

@@ -16,10 +16,13 @@ from .sourcecheck import read_kb_source
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .proposals import ListChanges, Principal
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="属地管理 rules engine and knowledge base.")
 kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
 app.add_typer(kb_app, name="kb")
+list_app = typer.Typer(no_args_is_help=True, help="A county's list: diff, change proposals, audit, Excel import/export.")
+app.add_typer(list_app, name="list")
 
 CountyOpt = typer.Option(DEFAULT_COUNTY, "--county", help="county profile id (kb/counties/<id>)")
 
@@ -336,6 +339,117 @@ def sparql_cmd(
         _fail(f"{exc.zh} / {exc.en}", 2)
     sys.stdout.write(body.decode("utf-8"))
     sys.stdout.write("\n")
+
+
+@app.command("handbook")
+def handbook_cmd(
+    county: str = CountyOpt,
+    out: Path = typer.Option(Path("handbook"), "--out", help="output folder"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="also print a PDF with headless Chromium when available"),
+) -> None:
+    """Render the printable 工作手册 (HTML, and PDF where Chromium is available)."""
+    from .handbook import write_handbook
+
+    try:
+        loaded = load(county)
+    except KBLoadError as exc:
+        _fail(f"KB does not load:\n{exc}")
+    files = write_handbook(loaded, out, pdf=pdf)
+    typer.echo(f"HTML: {files['html']}")
+    typer.echo(f"PDF:  {files['pdf'] or '(not printed: no Chromium found)'}")
+
+
+@list_app.command("diff")
+def list_diff(
+    old: str = typer.Argument(..., help="git revision (e.g. HEAD~1) or a folder holding kb/"),
+    new: str = typer.Argument(".", help="git revision or folder; default: the working tree"),
+    county: str = CountyOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """What changed in the county's list between two versions (in Chinese)."""
+    from .diff import RevisionError, diff_versions
+
+    try:
+        d = diff_versions(project_root(), county, old, new)
+    except (RevisionError, KBLoadError) as exc:
+        _fail(str(exc), 2)
+    typer.echo(d.model_dump_json(indent=2) if as_json else d.to_text())
+
+
+def _changes() -> "ListChanges":
+    from .engine import Engine
+    from .proposals import ListChanges
+    from .store import Store
+
+    engine = Engine()
+    return ListChanges(engine, Store.for_root(engine.root))
+
+
+def _who(token: Optional[str], allowed: tuple[str, ...]) -> "Principal":
+    from .proposals import PermissionDenied, authorize
+
+    try:
+        return authorize(token, allowed)
+    except PermissionDenied as exc:
+        _fail(str(exc), 3)
+    raise AssertionError("unreachable")
+
+
+TokenOpt = typer.Option(None, "--token", envvar="SHUDI_TOKEN", help="API token (role proposer or reviewer)")
+
+
+@list_app.command("propose")
+def list_propose(
+    file: Path = typer.Argument(..., help="YAML/JSON proposal: kind, item_id, reason, and domain+item / primary / supporting"),
+    county: str = CountyOpt,
+    token: Optional[str] = TokenOpt,
+) -> None:
+    """Submit a change proposal (validated, recorded as pending; nothing is applied)."""
+    import yaml
+    from pydantic import ValidationError
+
+    from .engine import NotFound
+    from .proposals import ProposalIn, ProposalInvalid
+
+    who = _who(token, ("proposer", "reviewer"))
+    try:
+        p = ProposalIn.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+        out = _changes().propose(county, p, who)
+    except (ValidationError, ProposalInvalid, NotFound) as exc:
+        _fail(f"proposal refused / 变更申请未通过校验:\n{exc}", 2)
+    typer.echo(out.model_dump_json(indent=2))
+
+
+@list_app.command("decide")
+def list_decide(
+    proposal: int = typer.Argument(...),
+    approve: bool = typer.Option(..., "--approve/--reject"),
+    note: Optional[str] = typer.Option(None, "--note"),
+    county: str = CountyOpt,
+    token: Optional[str] = TokenOpt,
+) -> None:
+    """Approve (apply as a new version) or reject a pending proposal — reviewer role."""
+    from .engine import NotFound
+    from .proposals import ProposalInvalid
+
+    who = _who(token, ("reviewer",))
+    try:
+        out = _changes().decide(county, proposal, who, approve, note)
+    except (ProposalInvalid, NotFound) as exc:
+        _fail(str(exc), 2)
+    typer.echo(out.model_dump_json(indent=2))
+
+
+@list_app.command("proposals")
+def list_proposals(county: str = CountyOpt, status: Optional[str] = typer.Option(None, "--status")) -> None:
+    """List change proposals of a county."""
+    _emit([p.model_dump() for p in _changes().list(county, status)])
+
+
+@list_app.command("audit")
+def list_audit(county: Optional[str] = typer.Option(None, "--county"), limit: int = typer.Option(100, "--limit")) -> None:
+    """The append-only audit log of writes."""
+    _emit(_changes().store.audit_log(county, limit))
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,150 @@
+"""工作手册: a printable HTML handbook of a county's list, rendered from the KB — the list table by
+domain, then each matter's 说明书 (duties per party, scenarios, procedure as a flow chart, time
+limits, contacts, cited article texts).  A PDF is printed with headless Chromium where present."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from html import escape
+from pathlib import Path
+
+from . import catalog
+from .kb import LoadedKB
+from .model import Item, KnowledgeBase
+
+CSS = """
+@page { size: A4; margin: 16mm 14mm; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif;
+       font-size: 10.5pt; color: #1d1d1d; line-height: 1.55; margin: 0 auto; max-width: 190mm; }
+h1 { font-size: 20pt; text-align: center; margin: 40mm 0 6mm; }
+h2 { font-size: 14pt; border-bottom: 2px solid #8b1a1a; padding-bottom: 2px; margin-top: 10mm; page-break-before: always; }
+h3 { font-size: 12pt; margin: 6mm 0 2mm; color: #8b1a1a; }
+h4 { font-size: 10.5pt; margin: 3mm 0 1mm; }
+table { border-collapse: collapse; width: 100%; margin: 2mm 0; font-size: 9pt; }
+th, td { border: 1px solid #777; padding: 2px 4px; vertical-align: top; }
+th { background: #f1e6e6; }
+.cover-note { text-align: center; color: #555; }
+.example { color: #b00; font-weight: bold; }
+.law { background: #faf8f2; border-left: 3px solid #c9a; padding: 2px 6px; margin: 1mm 0; white-space: pre-wrap; font-size: 9pt; }
+.item { page-break-inside: avoid; }
+.item + .item { page-break-before: always; }
+svg text { font-family: inherit; }
+"""
+
+
+def flow_chart(kb: KnowledgeBase, item: Item) -> str:
+    """The procedure as a vertical flow chart, inline SVG (no external renderer needed)."""
+    steps = item.procedure
+    if not steps:
+        return ""
+    box_w, box_h, gap = 520, 46, 22
+    height = len(steps) * (box_h + gap) - gap + 8
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{box_w + 20}" height="{height}" role="img" '
+             f'aria-label="{escape(item.name)}办理流程">',
+             '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="4" refY="4" orient="auto">'
+             '<path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
+    for n, step in enumerate(steps):
+        y = 4 + n * (box_h + gap)
+        fill = "#f1e6e6" if kb.departments.get(step.actor) and kb.departments[step.actor].level != "county" else "#e6eef6"
+        text = step.text if len(step.text) <= 34 else step.text[:33] + "…"
+        parts.append(f'<rect x="10" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="{fill}" stroke="#555"/>')
+        parts.append(f'<text x="22" y="{y + 19}" font-size="13" font-weight="bold">{n + 1}. {escape(step.step)} · '
+                     f'{escape(kb.department_name(step.actor))}</text>')
+        parts.append(f'<text x="22" y="{y + 37}" font-size="11">{escape(text)}</text>')
+        if n + 1 < len(steps):
+            parts.append(f'<line x1="{10 + box_w / 2}" y1="{y + box_h}" x2="{10 + box_w / 2}" y2="{y + box_h + gap - 2}" '
+                         'stroke="#555" marker-end="url(#arrow)"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(rows: list[list[str]], head: list[str]) -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render(loaded: LoadedKB) -> str:
+    kb, county = loaded.kb, loaded.county
+    out = [f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{escape(county.name)}“属地管理”工作手册</title>"
+           f"<style>{CSS}</style></head><body>",
+           f"<h1>{escape(county.name)}<br>“属地管理”工作手册</h1>",
+           f"<p class='cover-note'>清单版本 {county.version} · 共 {len(kb.items)} 项事项 · 由 shudi 知识库生成</p>"]
+    if county.example:
+        out.append("<p class='cover-note example'>示例数据:本手册所列联系方式均为示例占位,不是真实电话。</p>")
+    out.append("<h2>一、“属地管理”事项主体责任和配合责任清单</h2>")
+    n = 0
+    for did, dname in kb.domains.items():
+        items = [i for i in kb.items.values() if i.domain == did]
+        if not items:
+            continue
+        out.append(f"<h3>{escape(dname)}领域</h3>")
+        rows = []
+        for item in items:
+            n += 1
+            rows.append([str(n), escape(item.type), escape(item.name), escape(item.county_duties), escape(item.township_duties),
+                         "<br>".join(escape(c.label) for c in item.citations),
+                         escape("、".join(kb.department_name(p.party) for p in item.primary)),
+                         escape("、".join(kb.department_name(p.party) for p in item.supporting))])
+        out.append(_table(rows, ["序号", "事项类型", "事项名称", "县级部门职责", "乡镇(街道)职责", "法律法规及文件依据", "主体责任", "配合责任"]))
+    out.append("<h2>二、事项说明书</h2>")
+    for item in kb.items.values():
+        detail = catalog.item_detail(kb, county, item.id)
+        out.append(f"<section class='item' id='{escape(item.id)}'><h3>{escape(item.name)}</h3>")
+        out.append(f"<p>领域:{escape(kb.domains[item.domain])} · 事项类型:{escape(item.type)} · 编号:{escape(item.id)}</p>")
+        out.append("<h4>责任分工</h4>")
+        rows = [[("主体责任" if p in item.primary else "配合责任"), escape(kb.department_name(p.party)), escape(p.duties)]
+                for p in (*item.primary, *item.supporting)]
+        out.append(_table(rows, ["责任", "单位", "职责"]))
+        out.append("<h4>具体情形</h4>")
+        rows = [[escape(s["name"]), escape("、".join(p["name"] for p in s["primary"])), escape("、".join(s["triggers"][:6]))]
+                for s in detail["scenarios"]]
+        out.append(_table(rows, ["情形", "主体责任", "常见说法"]))
+        out.append("<h4>办理流程</h4>")
+        out.append(flow_chart(kb, item))
+        if item.time_limits:
+            out.append("<h4>办理时限</h4>")
+            rows = [[escape(t["what"]), escape(t["limit"]), escape((t["basis"] or {}).get("label") or t["source"] or "")]
+                    for t in detail["time_limits"]]
+            out.append(_table(rows, ["环节", "时限", "依据"]))
+        if detail["contacts"]:
+            out.append("<h4>联系方式</h4>")
+            rows = [[escape(c["name"]), escape(c["office"]), escape(c["phone"])] for c in detail["contacts"]]
+            out.append(_table(rows, ["单位", "责任科室", "联系电话"]))
+        out.append("<h4>法律依据</h4>")
+        seen: set[str] = set()
+        for c in [*detail["citations"], *(c for s in detail["scenarios"] for c in s["citations"])]:
+            if c["label"] in seen:
+                continue
+            seen.add(c["label"])
+            note = "(该文本已被新版本取代)" if c["superseded"] else ""
+            out.append(f"<p><b>{escape(c['label'])}</b>({escape(c['version'])}版){note}</p><div class='law'>{escape(c['text'])}</div>")
+        out.append("</section>")
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def print_pdf(html_path: Path, pdf_path: Path) -> bool:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not browser:
+        return False
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+           "--disable-component-update", "--disable-sync", f"--user-data-dir={pdf_path.parent / '.chromium'}",
+           "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return False
+    finally:
+        shutil.rmtree(pdf_path.parent / ".chromium", ignore_errors=True)
+    return pdf_path.is_file()
+
+
+def write_handbook(loaded: LoadedKB, out_dir: Path, pdf: bool = True) -> dict[str, str | None]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path = out_dir / f"handbook-{loaded.kb.county}.html"
+    html_path.write_text(render(loaded), encoding="utf-8")
+    pdf_path = out_dir / f"handbook-{loaded.kb.county}.pdf"
+    made = pdf and print_pdf(html_path, pdf_path)
+    return {"html": str(html_path), "pdf": str(pdf_path) if made else None}
