@@ -93,3 +93,13 @@ def test_decision_rules_are_exhaustive_and_exclusive(engine: Engine, ruleset: st
         facts = {"on_list": on, "department_role": dept, "township_role": town, "approved": approved}
         fired = engine.rules.evaluate(ruleset, [facts])
         assert len(fired) == 1, (facts, [f.rule.id for f in fired])
+
+
+def test_facts_matching_no_rule_do_not_crash() -> None:
+    """Regression: durable_rules segfaults deleting a session in which no rule matched; the engine
+    adds an internal catch-all rule so that never happens."""
+    rules = RulesEngine([ROOT / "rules" / "determination.yaml"])
+    facts = {"item": "none", "scenario": "", "scenario_primary": "", "planning_area": "unknown",
+             "homestead": "unknown", "licensed": "unknown", "emergency": "unknown"}
+    for _ in range(50):
+        assert rules.evaluate("determination", [facts, dict(facts, item="other")]) == []

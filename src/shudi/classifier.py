@@ -1,14 +1,18 @@
 """Free text → ranked scenarios and items.
 
 Every scenario is a small document made of its trigger phrases, its name and its item's names.
-A message is scored against all of them with BM25 over three kinds of features, so that the
-weight of a term follows how specific it is across the KB (问题, 投诉 weigh nothing):
-  w: words from jieba, whose user dictionary is generated from the KB's own phrases;
+A message is scored against all of them with BM25 over three kinds of features:
+  w: words from jieba in search mode (whole phrases and their sub-words), with a user dictionary
+     generated from the KB's own phrases; a word's weight is its BM25 weight across the KB times
+     how specific it is in general Chinese (jieba's own frequency table), so that 我们, 问题,
+     孩子, 学校 — context, not matter — weigh little;
   b: Han character bigrams, robust when segmentation differs;
   p: toneless pinyin bigrams, so homophone typos from pinyin input still hit (违章见筑).
 Whole trigger phrases found in the message (literally or by pinyin) add phrase evidence, and
 rapidfuzz aligns the best near-form (私搭乱建 ~ 乱搭乱建) for the explanation and a bonus.
-Parameters and the abstention threshold live in rules/classifier.yaml (calibrated on data).
+Bigram features rank candidates but do not decide whether the message is on the list at all:
+that decision (abstention) uses the word and phrase evidence only, against a threshold
+calibrated on data (rules/classifier.yaml, docs/classifier.md).
 """
 
 from __future__ import annotations
@@ -45,8 +49,11 @@ class ClassifierParams(BaseModel):
     item_name_weight: int = 1
     abstain_below: float = 4.0
     score_scale: float = 6.0
-    min_word_hits: int = 1
-    notes: str = ""
+    general_low: float = 7.0
+    general_high: float = 12.0
+    general_floor: float = 0.1
+    bigram_norm: int = 30
+
 
 
 def load_params(path: Path) -> ClassifierParams:
@@ -57,7 +64,7 @@ def load_params(path: Path) -> ClassifierParams:
 def _features(text: str, tokenizer: jieba.Tokenizer) -> tuple[set[str], list[str]]:
     """(features, words) of normalised text."""
     feats: set[str] = set()
-    words = [w for w in tokenizer.lcut(text, HMM=False) if _WORD_OK.match(w)]
+    words = [w for w in tokenizer.lcut_for_search(text, HMM=False) if _WORD_OK.match(w)]
     feats.update("w:" + w for w in words)
     for run in _HAN_RUN.findall(text):
         feats.update("b:" + run[i : i + 2] for i in range(len(run) - 1))
@@ -80,7 +87,7 @@ class ScenarioMatch:
     item: Item
     raw: float
     evidence: list[str] = field(default_factory=list)
-    word_hits: int = 0
+    strength: float = 0.0  # word and phrase evidence only: decides abstention
 
 
 @dataclass
@@ -100,6 +107,10 @@ class Classifier:
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         phrases_by_scenario = [self._phrases(s) for s in self.scenarios]
+        # how common each KB word is in general Chinese, read before the KB's words are added
+        self._general_total = self.tokenizer.total
+        vocab = {w for ps in phrases_by_scenario for p in ps for w in self.tokenizer.lcut_for_search(normalize(p), HMM=False)}
+        self._general_freq = {w: self.tokenizer.FREQ.get(w, 0) for w in vocab}
         for word in sorted({normalize(p) for ps in phrases_by_scenario for p in ps}):
             if 2 <= len(word) <= 8 and _WORD_OK.match(word):
                 self.tokenizer.add_word(word, freq=self.tokenizer.suggest_freq(word, tune=False) + 10)
@@ -110,6 +121,12 @@ class Classifier:
     def _phrases(self, s: Scenario) -> list[str]:
         item = self.kb.items[s.item_id]
         return [*s.triggers, s.name, *([item.name, *item.alt_names] * self.params.item_name_weight)]
+
+    def specificity(self, word: str) -> float:
+        """1 for words rare in general Chinese (渣土, 占道), down to general_floor for 我们, 问题."""
+        p = self.params
+        surprisal = math.log(self._general_total / (self._general_freq.get(word, 0) + 1))
+        return min(1.0, max(p.general_floor, (surprisal - p.general_low) / (p.general_high - p.general_low)))
 
     def _build_bm25(self, docs: list[Counter[str]]) -> None:
         p = self.params
@@ -125,7 +142,7 @@ class Classifier:
         for feat, dfi in df.items():
             idf = math.log(1 + (n - dfi + 0.5) / (dfi + 0.5))
             self.idf[feat] = idf
-            w = kind_weight[feat[0]]
+            w = kind_weight[feat[0]] * (self.specificity(feat[2:]) if feat[0] == "w" else 1.0)
             for idx, d in enumerate(docs):
                 tf = d.get(feat)
                 if tf:
@@ -160,14 +177,20 @@ class Classifier:
         norm = normalize(text)
         feats, _ = _features(norm, self.tokenizer)
         scores: dict[int, float] = defaultdict(float)
-        word_hits: dict[int, int] = defaultdict(int)
+        strength: dict[int, float] = defaultdict(float)
         hit_words: dict[int, list[str]] = defaultdict(list)
+        n_bigrams = sum(f[0] == "b" for f in feats)
+        # a long message collects many weak bigram hits: damp them so length alone does not score
+        damp = min(1.0, math.sqrt(p.bigram_norm / n_bigrams)) if n_bigrams else 1.0
         for feat in feats:
+            is_word = feat[0] == "w"
             for idx, w in self.postings.get(feat, ()):
-                scores[idx] += w
-                if feat[0] == "w":
-                    word_hits[idx] += 1
+                if is_word:
+                    scores[idx] += w
+                    strength[idx] += w
                     hit_words[idx].append(feat[2:])
+                else:
+                    scores[idx] += w * damp
         evidence: dict[int, list[str]] = defaultdict(list)
         # whole phrases, literally present
         found: set[str] = set()
@@ -175,7 +198,7 @@ class Classifier:
             for ph in self.by_first_bigram.get(norm[i : i + 2], ()):
                 if ph.text not in found and norm.startswith(ph.text, i):
                     found.add(ph.text)
-                    self._phrase_hit(ph, ph.text, scores, evidence, word_hits)
+                    self._phrase_hit(ph, ph.text, scores, evidence, strength)
         # whole phrases by pinyin (homophone typos)
         syl = pinyin_key(norm)
         joined = " ".join(syl)
@@ -183,7 +206,7 @@ class Classifier:
             for ph in self.by_first_syllables.get(syl[i] + " " + syl[i + 1], ()):
                 if ph.text not in found and len(ph.text) >= 3 and joined.find(ph.pinyin) >= 0:
                     found.add(ph.text)
-                    self._phrase_hit(ph, f"{ph.text}(同音)", scores, evidence, word_hits)
+                    self._phrase_hit(ph, f"{ph.text}(同音)", scores, evidence, strength)
         # near-forms for the best candidates, aligned by rapidfuzz
         top = sorted(scores, key=scores.__getitem__, reverse=True)[: p.fuzzy_top]
         for idx in top:
@@ -195,28 +218,30 @@ class Classifier:
                 if al is not None and al.score > best:
                     best, best_ph, span = al.score, ph_text, norm[al.dest_start : al.dest_end]
             if best_ph:
-                scores[idx] += p.fuzzy_bonus * (best / 100) * min(len(best_ph), 6) / 6
+                bonus = p.fuzzy_bonus * (best / 100) * min(len(best_ph), 6) / 6
+                scores[idx] += bonus
+                strength[idx] += bonus
                 evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
         for idx, hit in hit_words.items():
             for w in sorted(hit, key=lambda w: -self.idf.get("w:" + w, 0))[:5]:
                 if not any(w in e for e in evidence[idx]):
                     evidence[idx].append(w)
         out = [
-            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], s, evidence[i], word_hits[i])
+            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], s, evidence[i], strength[i])
             for i, s in scores.items()
         ]
         out.sort(key=lambda m: (-m.raw, m.scenario.id))
         return norm, out
 
-    def _phrase_hit(self, ph: _Phrase, label: str, scores: dict[int, float], evidence: dict[int, list[str]], word_hits: dict[int, int]) -> None:
+    def _phrase_hit(self, ph: _Phrase, label: str, scores: dict[int, float], evidence: dict[int, list[str]], strength: dict[int, float]) -> None:
         bonus = self.params.phrase_bonus * min(len(ph.text), 6) / 6 / len(ph.scenarios)
         for idx in ph.scenarios:
             scores[idx] += bonus
+            strength[idx] += bonus
             evidence[idx].append(label)
-            word_hits[idx] += 1
 
     def score01(self, raw: float) -> float:
         return round(raw / (raw + self.params.score_scale), 4) if raw > 0 else 0.0
 
     def accepts(self, m: ScenarioMatch) -> bool:
-        return m.raw >= self.params.abstain_below and m.word_hits >= self.params.min_word_hits
+        return m.strength >= self.params.abstain_below

@@ -195,7 +195,8 @@ class Engine:
         matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0])
         candidates: list[Candidate] = []
         if matched:
-            picks = [p for p in picks if p.raw >= ctx.classifier.params.abstain_below * 0.5][: top_k + 2]
+            # candidates far below the best are noise, not alternatives
+            picks = [p for p in picks if p.raw >= 0.3 * picks[0].raw][: top_k + 2]
             picks = self._determine(ctx.kb, picks, text_facts, matches)[:top_k]
             for p in picks:
                 p.evidence += [f"{h.phrase}→{h.fact}={h.value}" for h in hits]

@@ -55,7 +55,7 @@ class Outcome:
     items: list[str]
     primary: list[str]
     domain: str | None
-    raw: float
+    raw: float  # evidence strength of the best scenario: what abstention is decided on
 
 
 @dataclass
@@ -87,7 +87,7 @@ def run_cases(engine: Engine, cases: list[GoldCase], county: str | None = None) 
             items=[c.item.id for c in result.candidates],
             primary=[p.id for p in result.candidates[0].primary] if result.candidates else [],
             domain=result.candidates[0].domain.id if result.candidates else None,
-            raw=matches[0].raw if matches else 0.0,
+            raw=matches[0].strength if matches else 0.0,
         ))
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,7 @@ def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool
         cache.parent.mkdir(exist_ok=True)
         for old in cache.parent.glob(f"kb-{county}-*.pickle"):
             old.unlink(missing_ok=True)
-        tmp = cache.with_suffix(".tmp")
+        tmp = cache.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # concurrent builders never share a temp file
         with tmp.open("wb") as fh:
             pickle.dump(loaded, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(cache)

@@ -33,6 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .source import CitationSrc, KBSourceError, read_model
 
 
+_SEEN = "_shudi_seen"  # internal catch-all rule, see RulesEngine.__init__
+
+
 class RuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
@@ -124,12 +127,17 @@ class RulesEngine:
                 cond = r.when_json if r.when_json is not None else compile_condition(r.when or {})
                 definition[r.id] = {**cond, "run": r.id}
                 self.specs[r.id] = r
+            # Every evaluation must match some rule: durable_rules segfaults in delete_state for a
+            # session in which no rule matched (its state was never created).
+            definition[_SEEN] = {"all": [{"m": {"$ex": {"_index": 1}}}], "run": _SEEN}
             definitions[rf.ruleset + self._suffix] = definition
         self._host = _Host(self)
         self._host.set_rulesets(definitions)
 
     def _record(self, rule_id: str, fact: Any) -> None:
-        self._fired.setdefault(fact["sid"], []).append((rule_id, int(fact["_index"])))
+        fired = self._fired.setdefault(fact["sid"], [])
+        if rule_id != _SEEN:
+            fired.append((rule_id, int(fact["_index"])))
 
     def evaluate(self, ruleset: str, facts: list[dict[str, Any]]) -> list[Firing]:
         """Fire `ruleset` on these facts; firings in the order the rules are written."""
