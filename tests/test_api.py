@@ -52,7 +52,7 @@ def test_classify_bad_input(client: TestClient, body: dict, status: int) -> None
 
 
 def test_invalid_json_and_utf8(client: TestClient) -> None:
-    _err(client.post("/v1/classify", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"}), 400, "invalid_json")
+    _err(client.post("/v1/classify", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"}), 400, "invalid_body")
     _err(client.post("/v1/classify", content=b"{not json", headers={"content-type": "application/json"}), 400, "invalid_json")
 
 

@@ -175,6 +175,7 @@ def test_shacl_catches_what_the_loader_cannot(mini_root: Path) -> None:
     g.set((cit, SD.article, URIRef("https://w3id.org/shudi/id/law/none/2000-01-01/art/1")))
     problems = shacl_problems(g, mini_root)
     assert any("引用未指向" in p for p in problems)
+    assert kb_stats(g)["unresolved_citations"] == 1
 
 
 def test_cache_is_never_stale(mini_root: Path) -> None:

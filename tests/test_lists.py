@@ -157,5 +157,5 @@ def test_delegation(engine: Engine) -> None:
     township = check_delegation(engine, DelegationRequest(department="county.housing-construction", township="东关镇",
                                                           item_id="urc.illegal-construction-rural"))
     assert township.decision == "admitted"
-    off_list = check_delegation(engine, DelegationRequest(department="county.health", township="东关镇", task="请乡镇统计辖区内的老年人体检人数"))
+    off_list = check_delegation(engine, DelegationRequest(department="county.health", township="东关镇", task="请乡镇负责辖区内人口普查的入户登记工作"))
     assert off_list.decision == "needs_admission" and off_list.item is None

@@ -1,8 +1,6 @@
 """The HTTP service (FastAPI).  One Engine per app, in app.state; every error is a specific 4xx
 with a Chinese and an English message — never a traceback."""
 
-from __future__ import annotations
-
 import logging
 import re
 import os
@@ -28,6 +26,8 @@ from .precheck import precheck
 from .sparql import SparqlError, SparqlService
 
 log = logging.getLogger("shudi.api")
+County = Annotated[str | None, Query(max_length=64, description="county id; default: the template county")]
+CountyPath = Annotated[str, Path(max_length=64)]
 _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~^/-]{0,99}$")  # a git revision, never an option
 WEB_DIR = FsPath(__file__).parent / "web"
 
@@ -101,8 +101,12 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        zh = {404: "资源不存在。", 405: "不支持该请求方法。"}.get(exc.status_code, "请求无法处理。")
-        return _error(exc.status_code, "http_error", zh, str(exc.detail))
+        code, zh = {
+            400: ("invalid_body", "请求体无法解析:请发送 UTF-8 编码的有效 JSON。"),
+            404: ("not_found", "资源不存在。"),
+            405: ("method_not_allowed", "不支持该请求方法。"),
+        }.get(exc.status_code, ("http_error", "请求无法处理。"))
+        return _error(exc.status_code, code, zh, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - last resort
@@ -143,8 +147,6 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
         return check_delegation(_ready(request.app), body)
 
     # -- the list -------------------------------------------------------------------------
-    County = Annotated[str | None, Query(max_length=64, description="county id; default: the template county")]
-
     @app.get("/v1/domains", tags=["list"])
     def domains(request: Request, county: County = None) -> list[dict[str, Any]]:
         return catalog.domains(_ready(request.app).county(county).kb)
@@ -216,8 +218,6 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
         except ProposalInvalid as exc:
             raise ApiError(422, "proposal_invalid", "变更后清单校验不通过:" + ";".join(exc.problems[:3]),
                            "The list would not validate after this change.", exc.problems[:50]) from exc
-
-    CountyPath = Annotated[str, Path(max_length=64)]
 
     @app.post("/v1/lists/{county}/proposals", status_code=201, response_model=ProposalOut, tags=["list management"])
     def propose(request: Request, county: CountyPath, body: ProposalIn) -> ProposalOut:

@@ -53,6 +53,8 @@ class ClassifierParams(BaseModel):
     general_high: float = 12.0
     general_floor: float = 0.1
     bigram_norm: int = 30
+    inquiry_factor: float = 2.0
+    word_cap: float = 3.0
 
 
 
@@ -179,6 +181,7 @@ class Classifier:
         scores: dict[int, float] = defaultdict(float)
         strength: dict[int, float] = defaultdict(float)
         hit_words: dict[int, list[str]] = defaultdict(list)
+        word_weight: dict[int, dict[str, float]] = defaultdict(dict)
         n_bigrams = sum(f[0] == "b" for f in feats)
         # a long message collects many weak bigram hits: damp them so length alone does not score
         damp = min(1.0, math.sqrt(p.bigram_norm / n_bigrams)) if n_bigrams else 1.0
@@ -187,10 +190,17 @@ class Classifier:
             for idx, w in self.postings.get(feat, ()):
                 if is_word:
                     scores[idx] += w
-                    strength[idx] += w
+                    word_weight[idx][feat[2:]] = w
                     hit_words[idx].append(feat[2:])
                 else:
                     scores[idx] += w * damp
+        for idx, weights in word_weight.items():
+            # search mode yields 老年 and 老年人 for one span: count the longest only, and cap each
+            # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list
+            strength[idx] += sum(
+                min(w, p.word_cap) for word, w in weights.items()
+                if not any(word != other and word in other for other in weights)
+            )
         evidence: dict[int, list[str]] = defaultdict(list)
         # whole phrases, literally present
         found: set[str] = set()
@@ -243,5 +253,6 @@ class Classifier:
     def score01(self, raw: float) -> float:
         return round(raw / (raw + self.params.score_scale), 4) if raw > 0 else 0.0
 
-    def accepts(self, m: ScenarioMatch) -> bool:
-        return m.strength >= self.params.abstain_below
+    def accepts(self, m: ScenarioMatch, inquiry: bool = False) -> bool:
+        """On the list, or abstain?  A service inquiry (怎么办理, 需要哪些材料) needs stronger evidence."""
+        return m.strength >= self.params.abstain_below * (self.params.inquiry_factor if inquiry else 1.0)

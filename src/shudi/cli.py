@@ -134,7 +134,8 @@ def serve(
     import uvicorn
 
     os.environ["SHUDI_COUNTY"] = county
-    uvicorn.run("shudi.api:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("shudi.api:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info",
+                backlog=4096, timeout_keep_alive=30)
 
 
 @app.command("classify")

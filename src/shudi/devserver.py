@@ -27,7 +27,8 @@ def running_server(root: Path, timeout: float = 60.0, workers: int = 1) -> Itera
     env = {**os.environ, "SHUDI_ROOT": str(root)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "shudi.api:app_factory", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
+         "--port", str(port), "--log-level", "warning", "--workers", str(workers),
+         "--backlog", "4096", "--timeout-keep-alive", "30"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"

@@ -192,7 +192,7 @@ class Engine:
         text_facts = CueReader.facts(hits)
         picks = self._rollup(matches)
         # the list is Chinese: a message without a single Han character is out of scope
-        matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0])
+        matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0], text_facts.get("inquiry") == "true")
         candidates: list[Candidate] = []
         if matched:
             # candidates far below the best are noise, not alternatives

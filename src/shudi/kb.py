@@ -108,6 +108,9 @@ def resolve_county_items(kb: KBSource, county: County) -> tuple[list[tuple[str, 
             problems.append(Problem("error", where, f"overrides: unknown item {ov.item!r}"))
             continue
         domain, source, src = items[ov.item]
+        for party in [*(ov.primary or []), *(ov.supporting or [])]:
+            if party.party not in kb.party_ids():
+                problems.append(Problem("error", where, f"overrides {ov.item}: unknown party {party.party!r}"))
         update = {k: v for k, v in (("primary", ov.primary), ("supporting", ov.supporting)) if v is not None}
         items[ov.item] = (domain, source, src.model_copy(update=update))
     return list(items.values()), problems

@@ -2,8 +2,8 @@
 
 rdflib has no query time-out, so a query is evaluated over a view of the KB's store whose every
 triple-pattern access checks a deadline: past it, evaluation raises and the worker is freed
-(408).  Queries run on a small pool; when all its workers are busy new queries are refused (503)
-instead of piling up.  Limits: SHUDI_SPARQL_TIMEOUT (seconds, default 5),
+(408).  Queries run on a small pool; a query waits for a worker at most one time limit, then is
+refused (503) instead of piling up.  Limits: SHUDI_SPARQL_TIMEOUT (seconds, default 5),
 SHUDI_SPARQL_MAX_ROWS (10000).
 """
 
@@ -110,7 +110,8 @@ class SparqlService:
 
     def query(self, loaded: LoadedKB, query: str) -> tuple[Result, bool]:
         prepared = check_query(query)
-        if not self._slots.acquire(blocking=False):
+        # queue for a worker as long as one query may run; refuse only when that wait fails
+        if not self._slots.acquire(timeout=self.timeout):
             raise SparqlError(503, "sparql_busy", "查询繁忙(有查询超时仍在运行),请稍后再试。", "SPARQL workers busy; retry later.")
         future = self._pool.submit(self._execute, loaded, prepared)
         try:
