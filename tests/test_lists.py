@@ -159,3 +159,17 @@ def test_delegation(engine: Engine) -> None:
     assert township.decision == "admitted"
     off_list = check_delegation(engine, DelegationRequest(department="county.health", township="东关镇", task="请乡镇负责辖区内人口普查的入户登记工作"))
     assert off_list.decision == "needs_admission" and off_list.item is None
+
+
+def test_cli_export_import_round_trip(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shudi.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "example-b.xlsx"
+    r = runner.invoke(app, ["list", "export", "--county", "example-b", str(out)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["list", "import", str(out), "--county", "example-b", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert "错误 0 个" in r.output and "调整责任 1 项" in r.output

@@ -447,6 +447,40 @@ def list_proposals(county: str = CountyOpt, status: Optional[str] = typer.Option
     _emit([p.model_dump() for p in _changes().list(county, status)])
 
 
+@list_app.command("import")
+def list_import(
+    file: Path = typer.Argument(..., help="the county's published table (.xlsx)"),
+    county: str = CountyOpt,
+    name: Optional[str] = typer.Option(None, "--name", help="county name when the county is new"),
+    partial: bool = typer.Option(False, "--partial", help="write what validates and report the rest"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import a county list from Excel; nothing is written unless it validates (or --partial)."""
+    from .excel import import_workbook
+
+    if not file.is_file():
+        _fail(f"no such file: {file}", 2)
+    report = import_workbook(file, project_root(), county, name=name, partial=partial, dry_run=dry_run)
+    typer.echo(report.model_dump_json(indent=2) if as_json else report.to_text())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@list_app.command("export")
+def list_export(
+    file: Path = typer.Argument(..., help="output .xlsx"),
+    county: str = CountyOpt,
+) -> None:
+    """Export the county's list as the published table (plus 情形 and 程序时限 sheets)."""
+    from .excel import export_workbook
+
+    try:
+        report = export_workbook(project_root(), county, file)
+    except KBLoadError as exc:
+        _fail(f"KB does not load:\n{exc}")
+    typer.echo(f"{report.path}: {report.items} items, {report.scenarios} scenarios, {report.steps} steps, {report.time_limits} time limits")
+
+
 @list_app.command("audit")
 def list_audit(county: Optional[str] = typer.Option(None, "--county"), limit: int = typer.Option(100, "--limit")) -> None:
     """The append-only audit log of writes."""
