@@ -108,15 +108,28 @@ class Classifier:
         self.scenarios: list[Scenario] = [s for i in kb.items.values() for s in i.scenarios]
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
-        phrases_by_scenario = [self._phrases(s) for s in self.scenarios]
+        memo: dict[str, str] = {}  # item names recur in every scenario of the item
+
+        def norm(phrase: str) -> str:
+            if phrase not in memo:
+                memo[phrase] = normalize(phrase)
+            return memo[phrase]
+
+        phrases_by_scenario = [[norm(p) for p in self._phrases(s)] for s in self.scenarios]
         # how common each KB word is in general Chinese, read before the KB's words are added
         self._general_total = self.tokenizer.total
-        vocab = {w for ps in phrases_by_scenario for p in ps for w in self.tokenizer.lcut_for_search(normalize(p), HMM=False)}
+        vocab = {w for ps in phrases_by_scenario for p in ps for w in self.tokenizer.lcut_for_search(p, HMM=False)}
         self._general_freq = {w: self.tokenizer.FREQ.get(w, 0) for w in vocab}
-        for word in sorted({normalize(p) for ps in phrases_by_scenario for p in ps}):
+        for word in sorted({p for ps in phrases_by_scenario for p in ps}):
             if 2 <= len(word) <= 8 and _WORD_OK.match(word):
                 self.tokenizer.add_word(word, freq=self.tokenizer.suggest_freq(word, tune=False) + 10)
-        docs = [_doc_features([normalize(p) for p in ps], self.tokenizer) for ps in phrases_by_scenario]
+        docs = [_doc_features(ps, self.tokenizer) for ps in phrases_by_scenario]
+        # words of the official names (事项, 别名, 情形) name the matter itself; words found only in
+        # trigger phrases are often context (身份, 快递, 邻居) and are capped in the evidence
+        self.core_words = {
+            w for s in self.scenarios for name in (s.name, self.kb.items[s.item_id].name, *self.kb.items[s.item_id].alt_names)
+            for w in self.tokenizer.lcut_for_search(normalize(name), HMM=False) if _WORD_OK.match(w)
+        }
         self._build_bm25(docs)
         self._build_phrases(phrases_by_scenario)
 
@@ -140,24 +153,20 @@ class Classifier:
         avg = sum(lengths) / max(n, 1)
         kind_weight = {"w": p.weight_word, "b": p.weight_bigram, "p": p.weight_pinyin}
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.idf: dict[str, float] = {}
-        for feat, dfi in df.items():
-            idf = math.log(1 + (n - dfi + 0.5) / (dfi + 0.5))
-            self.idf[feat] = idf
-            w = kind_weight[feat[0]] * (self.specificity(feat[2:]) if feat[0] == "w" else 1.0)
-            for idx, d in enumerate(docs):
-                tf = d.get(feat)
-                if tf:
-                    norm = tf * (p.k1 + 1) / (tf + p.k1 * (1 - p.b + p.b * lengths[idx] / avg))
-                    self.postings[feat].append((idx, w * idf * norm))
+        self.idf = {feat: math.log(1 + (n - dfi + 0.5) / (dfi + 0.5)) for feat, dfi in df.items()}
+        spec = {feat: self.specificity(feat[2:]) for feat in df if feat[0] == "w"}
+        for idx, d in enumerate(docs):
+            length_norm = p.k1 * (1 - p.b + p.b * lengths[idx] / avg)
+            for feat, tf in d.items():
+                w = kind_weight[feat[0]] * spec.get(feat, 1.0)
+                self.postings[feat].append((idx, w * self.idf[feat] * tf * (p.k1 + 1) / (tf + length_norm)))
 
     def _build_phrases(self, phrases_by_scenario: list[list[str]]) -> None:
         owners: dict[str, set[int]] = defaultdict(set)
         for idx, phrases in enumerate(phrases_by_scenario):
             for ph in phrases:
-                norm = normalize(ph)
-                if len(norm) >= 2:
-                    owners[norm].add(idx)
+                if len(ph) >= 2:
+                    owners[ph].add(idx)
         self.phrases: list[_Phrase] = []
         self.by_first_bigram: dict[str, list[_Phrase]] = defaultdict(list)
         self.by_first_syllables: dict[str, list[_Phrase]] = defaultdict(list)
@@ -198,7 +207,7 @@ class Classifier:
             # search mode yields 老年 and 老年人 for one span: count the longest only, and cap each
             # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list
             strength[idx] += sum(
-                min(w, p.word_cap) for word, w in weights.items()
+                w if word in self.core_words else min(w, p.word_cap) for word, w in weights.items()
                 if not any(word != other and word in other for other in weights)
             )
         evidence: dict[int, list[str]] = defaultdict(list)
