@@ -3,6 +3,7 @@ with a Chinese and an English message — never a traceback."""
 
 import logging
 import re
+import threading
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path as FsPath
@@ -60,6 +61,8 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
         if getattr(app.state, "engine", None) is None:
             app.state.engine = await run_in_threadpool(Engine, root, default_county)
             app.state.sparql = SparqlService.from_env()
+        # read the RDF graph in the background: only SPARQL and the stats need it
+        threading.Thread(target=lambda: app.state.engine.county().loaded.graph, daemon=True).start()
         yield
 
     app = FastAPI(

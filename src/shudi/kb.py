@@ -51,16 +51,46 @@ class County:
 
 @dataclass
 class LoadedKB:
+    """A county's resolved list.  The RDF graph is built (or read from the cache) on first use:
+    classification needs only the model, SPARQL and validation need the graph."""
+
     kb: KnowledgeBase
-    graph: Graph
     county: CountyFile
     problems: list[Problem] = field(default_factory=list)
     fingerprint: str = ""
     load_seconds: float = 0.0
+    _graph: Graph | None = None
+    _graph_cache: Path | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            with self._lock:
+                if self._graph is None:
+                    self._graph = self._read_graph_cache() or graph_mod.compile_graph(self.kb)
+        return self._graph
+
+    def _read_graph_cache(self) -> Graph | None:
+        if self._graph_cache is None or not self._graph_cache.is_file():
+            return None
+        try:
+            with self._graph_cache.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a bad cache is rebuilt, never served
+            return None
+
+    def __getstate__(self) -> dict:
+        # the graph is cached in its own file; the lock cannot be pickled
+        return {k: v for k, v in self.__dict__.items() if k not in ("_graph", "_lock", "_graph_cache")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._graph, self._graph_cache, self._lock = None, None, threading.Lock()
 
 
 def counties(root: Path | None = None) -> list[str]:
@@ -138,8 +168,10 @@ def _build(root: Path, county_id: str) -> LoadedKB:
         kb = build_knowledge_base(county_id, source, resolved, lawbook)
     except UnresolvedCitation as exc:
         raise KBLoadError(str(exc)) from exc
-    g = graph_mod.compile_graph(kb)
-    return LoadedKB(kb, g, county.profile, problems, load_seconds=time.perf_counter() - t0)
+    loaded = LoadedKB(kb, county.profile, problems)
+    loaded._graph = graph_mod.compile_graph(kb)
+    loaded.load_seconds = time.perf_counter() - t0
+    return loaded
 
 
 def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool = True) -> LoadedKB:
@@ -149,10 +181,12 @@ def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool
     t0 = time.perf_counter()
     fp = _fingerprint(root, county)
     cache = root / ".cache" / f"kb-{county}-{fp}.pickle"
+    graph_cache = cache.with_suffix(".graph.pickle")
     if use_cache and cache.is_file():
         try:
             with cache.open("rb") as fh:
                 loaded: LoadedKB = pickle.load(fh)
+            loaded._graph_cache = graph_cache
             loaded.load_seconds = time.perf_counter() - t0
             return loaded
         except Exception:  # noqa: BLE001 - a bad cache is rebuilt, never served
@@ -163,10 +197,13 @@ def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool
         cache.parent.mkdir(exist_ok=True)
         for old in cache.parent.glob(f"kb-{county}-*.pickle"):
             old.unlink(missing_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # concurrent builders never share a temp file
-        with tmp.open("wb") as fh:
-            pickle.dump(loaded, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache)
+        for target, obj in ((graph_cache, loaded.graph), (cache, loaded)):
+            # concurrent builders never share a temp file; the model is written last, so a model
+            # in the cache always has its graph beside it
+            tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(target)
     loaded.load_seconds = time.perf_counter() - t0
     return loaded
 

@@ -99,6 +99,12 @@ def precheck(engine: Engine, req: PrecheckRequest) -> PrecheckResult:
     reasons.append(Reason(rule=decisive.id, principle=decisive.statement, why=f"事实:{given}", source=source_label(kb, decisive.source)))
 
     call_departments: list[Ref] = []
+    fallback_id = engine.rules.files["precheck"].fallback_item
+    if decision == "call" and item is None and facts["emergency"] and fallback_id in kb.items:
+        item = kb.items[fallback_id]
+        primary = item.primary_for(None)
+        reasons.append(Reason(rule="fallback.emergency", principle="突发事件无法识别具体事项的,按突发事件先期处置与信息报告事项呼叫。",
+                              why=f"呼叫「{item.name}」的主体责任单位", source="rules/precheck.yaml"))
     if decision == "call" and item is not None:
         targets = [p for p in primary if p != township_id and kb.departments.get(p, None) and kb.departments[p].level == "county"]
         if not targets:  # the township is primary: in an emergency it calls the county parties that support it

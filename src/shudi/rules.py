@@ -53,6 +53,7 @@ class RuleFile(BaseModel):
     rules: list[RuleSpec]
     truth_table: list[dict[str, Any]] = []
     truth_table_columns: list[str] = []
+    fallback_item: str | None = None  # precheck: whom an emergency call goes to when no item is recognised
 
 
 @dataclass(frozen=True)
