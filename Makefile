@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test bench install vendor-laws validate stats clean
+.PHONY: serve test browser bench install vendor-laws validate stats clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/shudi serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# Headless Chromium, its driver and a CJK font for tests/test_web.py (Debian packages; idempotent).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-zenhei)
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q --nbmake tests notebooks
 
 bench: $(STAMP)

@@ -81,7 +81,12 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _error(404, "not_found", str(exc), str(exc))
+        # messages are written "english / 中文[; known: ...]": give each language its half
+        en, _, zh = str(exc).partition(" / ")
+        zh, _, known = (zh or en).partition("; known:")
+        if known:
+            en, zh = f"{en}; known:{known}", f"{zh};可选:{known}"
+        return _error(404, "not_found", zh, en)
 
     @app.exception_handler(UnknownCounty)
     async def _unknown_county(_: Request, exc: UnknownCounty) -> JSONResponse:
