@@ -125,7 +125,7 @@ def score(outcomes: list[Outcome]) -> Report:
     return r
 
 
-def calibrate(outcomes: list[Outcome], min_oos_abstain: float = 0.95) -> float:
+def calibrate(outcomes: list[Outcome], min_oos_abstain: float = 0.90) -> float:
     """The smallest threshold on the top raw score that abstains on at least `min_oos_abstain`
     of the out-of-scope messages; among those, the one keeping most in-scope messages."""
     oos = sorted(o.raw for o in outcomes if o.case.oos)
