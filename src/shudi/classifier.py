@@ -126,10 +126,15 @@ class Classifier:
         docs = [_doc_features(ps, self.tokenizer) for ps in phrases_by_scenario]
         # words of the official names (事项, 别名, 情形) name the matter itself; words found only in
         # trigger phrases are often context (身份, 快递, 邻居) and are capped in the evidence
+        # party names (乡镇, 街道, 村委会) say who, not what: they are never core
+        party_words = {
+            w for d in kb.departments.values() for name in (d.name, *d.alt)
+            for w in self.tokenizer.lcut_for_search(normalize(name), HMM=False)
+        }
         self.core_words = {
             w for s in self.scenarios for name in (s.name, self.kb.items[s.item_id].name, *self.kb.items[s.item_id].alt_names)
             for w in self.tokenizer.lcut_for_search(normalize(name), HMM=False) if _WORD_OK.match(w)
-        }
+        } - party_words
         self._build_bm25(docs)
         self._build_phrases(phrases_by_scenario)
 
