@@ -34,7 +34,7 @@ from openpyxl.styles import Alignment, Font
 from shudi.kb import load, project_root
 from shudi.lawbook import Lawbook
 from shudi.model import Citation, Item, KnowledgeBase
-from shudi.source import DOMAINS, CitationSrc, DepartmentsFile, read_model
+from shudi.source import DOMAINS, CitationSrc
 from shudi.statutes import int_to_cn, parse_file_name
 
 PROJECT = project_root()

@@ -14,7 +14,7 @@ from shudi.delegation import DelegationRequest, check_delegation
 from shudi.diff import diff_loaded
 from shudi.engine import Engine
 from shudi.handbook import render
-from shudi.kb import counties, load
+from shudi.kb import counties
 from shudi.precheck import precheck
 from shudi.contract import PrecheckRequest
 

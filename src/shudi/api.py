@@ -8,6 +8,7 @@ import os
 from contextlib import asynccontextmanager
 from pathlib import Path as FsPath
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -312,8 +313,6 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
         if ctype == "application/sparql-query":
             query = text
         elif ctype == "application/x-www-form-urlencoded":
-            from urllib.parse import parse_qs
-
             query = (parse_qs(text).get("query") or [None])[0]
         else:
             raise ApiError(415, "unsupported_media_type", "请使用 application/sparql-query 或表单提交查询。",
@@ -329,8 +328,6 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
 
 
 def parse_form_keys(text: str) -> set[str]:
-    from urllib.parse import parse_qs
-
     try:
         return set(parse_qs(text))
     except ValueError:

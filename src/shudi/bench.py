@@ -14,6 +14,7 @@ from .contract import PrecheckRequest
 from .engine import Engine
 from .evaluate import calibrate, format_report, load_gold, run_cases, score
 from .kb import project_root
+from .precheck import precheck
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -43,7 +44,7 @@ def bench_accuracy(engine: Engine, data: Path, show_errors: int) -> None:
 
 
 def bench_latency(engine: Engine, data: Path) -> None:
-    cases = [c for c in load_gold(data)]
+    cases = load_gold(data)
     texts = [c.text[:500] for c in cases]
     for t in texts[:20]:
         engine.classify(t)  # warm caches
@@ -63,8 +64,6 @@ def bench_latency(engine: Engine, data: Path) -> None:
     ptimes = []
     for t in texts[:300]:
         t0 = time.perf_counter()
-        from .precheck import precheck
-
         precheck(engine, PrecheckRequest(text=t, township=township))
         ptimes.append((time.perf_counter() - t0) * 1000)
     print(f"classify latency over {len(times)} calls: p50 {statistics.median(times):.2f} ms, p99 {_pct(times, 0.99):.2f} ms, max {max(times):.2f} ms")

@@ -126,19 +126,18 @@ def score(outcomes: list[Outcome]) -> Report:
 
 
 def calibrate(outcomes: list[Outcome], min_oos_abstain: float = 0.90) -> float:
-    """The smallest threshold on the top raw score that abstains on at least `min_oos_abstain`
-    of the out-of-scope messages; among those, the one keeping most in-scope messages."""
+    """The smallest threshold on the best scenario's evidence strength that abstains on at least
+    `min_oos_abstain` of the out-of-scope messages (the smallest such threshold keeps the most
+    in-scope messages).  It ignores the stricter bar for service inquiries."""
     oos = sorted(o.raw for o in outcomes if o.case.oos)
-    ins = [o.raw for o in outcomes if not o.case.oos]
     if not oos:
         return 0.0
-    candidates = sorted(set(oos + ins))
+    candidates = sorted(set(o.raw for o in outcomes))
     best = candidates[-1] + 0.01
     for t in candidates:
         if sum(r < t for r in oos) / len(oos) >= min_oos_abstain:
             best = t
             break
-    del ins
     return round(best, 3)
 
 

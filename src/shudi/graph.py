@@ -67,10 +67,6 @@ def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
     return g
 
 
-def load_ontology(ontology_dir: Path) -> Graph:
-    return parse_turtle(ontology_dir / "shudi.ttl")
-
-
 def compile_graph(kb: KnowledgeBase) -> Graph:
     g = Graph()
     bind_prefixes(g)

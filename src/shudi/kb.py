@@ -206,7 +206,3 @@ def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool
             tmp.replace(target)
     loaded.load_seconds = time.perf_counter() - t0
     return loaded
-
-
-def ontology_graph(root: Path | None = None) -> Graph:
-    return graph_mod.load_ontology((root or project_root()) / "ontologies")

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from .source import CitationSrc, LawRegistryFile, LawSrc, read_model
-from .statutes import Article, Paragraph, StatuteText, parse_file_name, parse_statute
+from .statutes import Article, Paragraph, StatuteText, int_to_cn, parse_file_name, parse_statute
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,10 @@ class ResolvedCitation:
     def label(self) -> str:
         parts = [f"《{self.version.full_title}》", self.article.label]
         if self.paragraph:
-            parts.append(f"第{_cn(self.paragraph)}款")
+            parts.append(f"第{int_to_cn(self.paragraph)}款")
         if self.clause:
-            parts.append(f"第（{_cn(self.clause)}）项")
+            parts.append(f"第（{int_to_cn(self.clause)}）项")
         return "".join(parts)
-
-
-def _cn(n: int) -> str:
-    from .statutes import int_to_cn
-
-    return int_to_cn(n)
 
 
 class Lawbook:

@@ -62,20 +62,16 @@ class Firing:
     fact_index: int
 
 
-def _value(v: Any) -> Any:
-    return v
-
-
 def compile_condition(when: dict[str, Any]) -> dict[str, Any]:
     terms: list[dict[str, Any]] = []
     for key, v in when.items():
         if isinstance(v, list):
-            terms.append({"$or": [{key: _value(x)} for x in v]})
+            terms.append({"$or": [{key: x} for x in v]})
         elif isinstance(v, dict) and set(v) == {"not"}:
             nots = v["not"] if isinstance(v["not"], list) else [v["not"]]
-            terms.extend({"$neq": {key: _value(x)}} for x in nots)
+            terms.extend({"$neq": {key: x}} for x in nots)
         else:
-            terms.append({key: _value(v)})
+            terms.append({key: v})
     cond = terms[0] if len(terms) == 1 else {"$and": terms}
     return {"all": [{"m": cond}]}
 
