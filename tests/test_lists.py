@@ -78,6 +78,8 @@ def client(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
 def test_proposal_lifecycle(client: TestClient, scratch: Path) -> None:
     body = {"kind": "adjust", "item_id": "ce.open-air-bbq", "reason": "示例:本县露天烧烤由生态环境分局主管",
             "primary": [{"party": "county.ecology-environment", "duties": "负责露天烧烤油烟污染的查处。"}]}
+    other = Engine(scratch)
+    assert other.classify("饭店门口露天烧烤油烟呛人").candidates[0].primary[0].id != "county.ecology-environment"
     assert client.post("/v1/lists/template/proposals", json=body).status_code == 401
     r = client.post("/v1/lists/template/proposals", json=body, headers={"Authorization": "Bearer prop-token"})
     assert r.status_code == 201, r.text
@@ -95,6 +97,8 @@ def test_proposal_lifecycle(client: TestClient, scratch: Path) -> None:
     actions = [a["action"] for a in client.get("/v1/audit").json()]
     assert actions[:2] == ["proposal.approve", "proposal.create"]
     assert "county.ecology-environment" in (scratch / "kb" / "counties" / "template" / "county.yaml").read_text(encoding="utf-8")
+    # another worker process (its own engine, loaded before the change) sees the new version too
+    assert other.classify("饭店门口露天烧烤油烟呛人").candidates[0].primary[0].id == "county.ecology-environment"
     # approving twice is refused
     assert client.post(f"/v1/lists/template/proposals/{pid}/approve", headers={"Authorization": "Bearer rev-token"}).status_code == 422
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from .classifier import Classifier, ScenarioMatch, load_params
 from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingParty
 from .cues import CueReader
-from .kb import DEFAULT_COUNTY, KBLoadError, LoadedKB, load, project_root
+from .kb import DEFAULT_COUNTY, KBLoadError, LoadedKB, UnknownCounty, county_file, load, project_root
 from .model import Citation, Item, KnowledgeBase, Scenario
 from .normalize import has_han
 from .policy import load_profiles
@@ -31,6 +31,7 @@ class NotFound(LookupError):
 class CountyContext:
     loaded: LoadedKB
     classifier: Classifier
+    stamp: int
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -78,22 +79,36 @@ class Engine:
         self.county(default_county)
 
     # -- counties ---------------------------------------------------------------------------
+    def _stamp(self, cid: str) -> int:
+        # Every approved change rewrites the county profile (its version number), so its mtime tells
+        # a worker process that another worker applied a change; one stat() per request.
+        try:
+            return county_file(self.root, cid).stat().st_mtime_ns
+        except (UnknownCounty, OSError):
+            return -1
+
     def county(self, county: str | None = None) -> CountyContext:
         cid = county or self.default_county
         ctx = self._counties.get(cid)
-        if ctx is None:
+        if ctx is None or ctx.stamp != self._stamp(cid):
             with self._lock:
+                stamp = self._stamp(cid)
                 ctx = self._counties.get(cid)
-                if ctx is None:
+                if ctx is None or ctx.stamp != stamp:
                     loaded = load(cid, self.root, use_cache=self.use_cache)
                     if loaded.county.policy.response_profile not in self.profiles:
                         raise KBLoadError(
                             f"counties/{cid}/county.yaml: unknown response_profile "
                             f"{loaded.county.policy.response_profile!r}; known: {', '.join(self.profiles)}"
                         )
-                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params))
+                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params), stamp)
                     self._counties[cid] = ctx
         return ctx
+
+    def is_loaded(self, county: str | None = None) -> bool:
+        cid = county or self.default_county
+        ctx = self._counties.get(cid)
+        return ctx is not None and ctx.stamp == self._stamp(cid)
 
     def invalidate(self, county: str) -> None:
         """Forget a county's loaded list (its files changed); the next request reloads it."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -98,11 +99,21 @@ def counties(root: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in (root / "kb" / "counties").glob("*/county.yaml"))
 
 
-def read_county(root: Path, county: str) -> County:
-    cdir = root / "kb" / "counties" / county
-    if not (cdir / "county.yaml").is_file():
+_COUNTY_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+def county_file(root: Path, county: str) -> Path:
+    """The county's profile file; an id that is not a plain slug (path tricks, NUL) or has no
+    profile is an unknown county."""
+    path = root / "kb" / "counties" / county / "county.yaml"
+    if not _COUNTY_ID.fullmatch(county) or not path.is_file():
         raise UnknownCounty(f"unknown county {county!r}; known: {', '.join(counties(root))}")
-    return County(read_model(cdir / "county.yaml", CountyFile), sorted((cdir / "items").glob("*.yaml")))
+    return path
+
+
+def read_county(root: Path, county: str) -> County:
+    path = county_file(root, county)
+    return County(read_model(path, CountyFile), sorted((path.parent / "items").glob("*.yaml")))
 
 
 def _fingerprint(root: Path, county: str) -> str:
@@ -176,8 +187,7 @@ def _build(root: Path, county_id: str) -> LoadedKB:
 
 def load(county: str = DEFAULT_COUNTY, root: Path | None = None, use_cache: bool = True) -> LoadedKB:
     root = root or project_root()
-    if not (root / "kb" / "counties" / county / "county.yaml").is_file():
-        raise UnknownCounty(f"unknown county {county!r}; known: {', '.join(counties(root))}")
+    county_file(root, county)
     t0 = time.perf_counter()
     fp = _fingerprint(root, county)
     cache = root / ".cache" / f"kb-{county}-{fp}.pickle"
