@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -132,16 +133,58 @@ def test_sparql_refuses_updates_and_garbage(client: TestClient) -> None:
     _err(client.post("/sparql", content=b"\xff\xfe", headers={"content-type": "application/sparql-query"}), 400, "invalid_utf8")
 
 
-def test_sparql_time_limit_and_row_cap(engine: Engine) -> None:
+@pytest.mark.parametrize("engine_name", ["oxigraph", "rdflib"])
+def test_sparql_engines_time_limit_row_cap_and_formats(engine: Engine, engine_name: str) -> None:
     from shudi.sparql import SparqlError
 
     loaded = engine.county().loaded
-    svc = SparqlService(timeout=0.2, max_rows=3)
-    result, truncated = svc.query(loaded, "SELECT ?s WHERE { ?s ?p ?o }")
-    assert truncated and len(result.bindings) == 3
-    with pytest.raises(SparqlError) as err:
-        svc.query(loaded, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
-    assert err.value.status in (408, 503)
+    svc = SparqlService(timeout=1.0, max_rows=3, engine=engine_name)
+    try:
+        answer = svc.run(loaded, "SELECT ?s WHERE { ?s ?p ?o }", "application/sparql-results+json")
+        assert answer.truncated and len(json.loads(answer.body)["results"]["bindings"]) == 3
+        answer = svc.run(loaded, SELECT.replace("LIMIT 5", "LIMIT 2"), "text/csv")
+        assert not answer.truncated and answer.body.decode().count("\r\n") == 3
+        ask = svc.run(loaded, "ASK { ?s a sd:Item }", "")
+        assert json.loads(ask.body)["boolean"] is True
+        graph = svc.run(loaded, "CONSTRUCT { ?d skos:prefLabel ?l } WHERE { ?d a sd:Domain ; skos:prefLabel ?l }", "text/turtle")
+        assert graph.media_type.startswith("text/turtle") and "自然资源" in graph.body.decode()
+        for bad, status in (("SELEKT * WHERE {", 400), ("INSERT DATA { <a:b> <a:c> <a:d> }", 403)):
+            with pytest.raises(SparqlError) as err:
+                svc.run(loaded, bad, "")
+            assert err.value.status == status
+        with pytest.raises(SparqlError) as err:
+            svc.run(loaded, "SELECT ?s WHERE { ?s ?p ?o }", "text/turtle")
+        assert err.value.status == 406
+        t0 = time.monotonic()
+        with pytest.raises(SparqlError) as err:
+            svc.run(loaded, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "")
+        assert err.value.status == 408 and time.monotonic() - t0 < 5
+        # the service is still there after a killed query
+        assert json.loads(svc.run(loaded, "ASK { ?s a sd:Item }", "").body)["boolean"] is True
+    finally:
+        svc.close()
+
+
+def test_sparql_engines_agree(engine: Engine) -> None:
+    from shudi.sparql_bench import REVIEWER_QUERIES
+    from shudi.stats import PREFIXES
+
+    loaded = engine.county().loaded
+    answers = {}
+    for name in ("oxigraph", "rdflib"):
+        svc = SparqlService(timeout=30, engine=name)
+        try:
+            answers[name] = [json.loads(svc.run(loaded, PREFIXES + q, "").body)["results"]["bindings"]
+                             for q in REVIEWER_QUERIES.values()]
+        finally:
+            svc.close()
+
+    def rows(bindings: list[dict]) -> list[tuple]:
+        return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in bindings)
+
+    assert sum(map(len, answers["oxigraph"])) > 10
+    for ox_rows, rd_rows in zip(answers["oxigraph"], answers["rdflib"], strict=True):
+        assert rows(ox_rows) == rows(rd_rows)
 
 
 def test_openapi_and_page(client: TestClient) -> None:

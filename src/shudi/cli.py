@@ -334,12 +334,17 @@ def sparql_cmd(
     if not query:
         _fail("give a QUERY or --file / 请提供查询", 2)
     loaded = _engine(county).county(county).loaded
+    service = SparqlService.from_env()
     try:
-        body, _ = SparqlService.from_env().run(loaded, query, accept)
+        answer = service.run(loaded, query, accept)
     except SparqlError as exc:
         _fail(f"{exc.zh} / {exc.en}", 2)
-    sys.stdout.write(body.decode("utf-8"))
+    finally:
+        service.close()
+    sys.stdout.write(answer.body.decode("utf-8"))
     sys.stdout.write("\n")
+    if answer.truncated:
+        typer.echo(f"(结果已截断为前 {service.max_rows} 行 / truncated at {service.max_rows} rows)", err=True)
 
 
 @app.command("handbook")
