@@ -6,6 +6,7 @@ Never skipped: a machine without Chromium fails here (`make test` installs it; s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,3 +234,30 @@ def test_no_external_resources(base: str) -> None:
     html = httpx.get(base + "/", timeout=30).text
     assert "http://" not in html and "https://" not in html and "//cdn" not in html
     assert ".innerHTML" not in html
+
+
+def test_handbook_reads_as_a_person_would(driver: WebDriver, tmp_path: Path) -> None:
+    """The printed handbook: a PDF comes out, and on screen the list table gives its one-word
+    columns room to be read (no 事项名称 squeezed into a column two characters wide)."""
+    from shudi.engine import Engine
+    from shudi.handbook import write_handbook
+
+    loaded = Engine(ROOT, "example-a").county().loaded
+    paths = write_handbook(loaded, tmp_path, pdf=True)
+    assert paths["pdf"], "Chromium did not print the handbook to PDF"
+    pdf = Path(paths["pdf"]).read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+    assert pdf.startswith(b"%PDF") and pages > len(loaded.kb.items), f"{pages} pages"  # every 说明书 starts a page
+    (OUT / "handbook-example-a.pdf").write_bytes(pdf)
+
+    driver.get(Path(paths["html"]).as_uri())
+    first_row = driver.find_elements(By.CSS_SELECTOR, ".list table tbody tr")[0].find_elements(By.TAG_NAME, "td")
+    name_cell, duties_cell = first_row[2], first_row[3]
+    assert name_cell.size["width"] >= 90, f"事项名称 column is {name_cell.size['width']}px wide"
+    assert duties_cell.size["width"] >= 200
+    assert name_cell.text.strip() in {i.name for i in loaded.kb.items.values()}
+    shot(driver, "handbook-list")
+    flow = driver.find_elements(By.CSS_SELECTOR, "section.item svg")[0]
+    driver.execute_script("arguments[0].scrollIntoView()", flow)
+    assert "…" not in flow.text  # steps wrap, never cut
+    shot(driver, "handbook-item")

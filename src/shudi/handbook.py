@@ -15,8 +15,11 @@ from .model import Item, KnowledgeBase
 
 CSS = """
 @page { size: A4; margin: 16mm 14mm; }
+@page list { size: A4 landscape; margin: 12mm 12mm; }
+.list { page: list; max-width: 273mm; margin: 0 auto; }
+.manual { max-width: 190mm; margin: 0 auto; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif;
-       font-size: 10.5pt; color: #1d1d1d; line-height: 1.55; margin: 0 auto; max-width: 190mm; }
+       font-size: 10.5pt; color: #1d1d1d; line-height: 1.55; margin: 0 auto; max-width: 273mm; }
 h1 { font-size: 20pt; text-align: center; margin: 40mm 0 6mm; }
 h2 { font-size: 14pt; border-bottom: 2px solid #8b1a1a; padding-bottom: 2px; margin-top: 10mm; page-break-before: always; }
 h3 { font-size: 12pt; margin: 6mm 0 2mm; color: #8b1a1a; }
@@ -33,36 +36,50 @@ svg text { font-family: inherit; }
 """
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+
+
 def flow_chart(kb: KnowledgeBase, item: Item) -> str:
-    """The procedure as a vertical flow chart, inline SVG (no external renderer needed)."""
+    """The procedure as a vertical flow chart, inline SVG (no external renderer needed); a long
+    step wraps onto more lines rather than being cut."""
     steps = item.procedure
     if not steps:
         return ""
-    box_w, box_h, gap = 520, 46, 22
-    height = len(steps) * (box_h + gap) - gap + 8
+    box_w, gap, chars = 620, 22, 46
+    lines = [_wrap(step.text, chars) for step in steps]
+    heights = [30 + 15 * len(ls) for ls in lines]
+    height = sum(heights) + gap * (len(steps) - 1) + 8
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{box_w + 20}" height="{height}" role="img" '
              f'aria-label="{escape(item.name)}办理流程">',
              '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="4" refY="4" orient="auto">'
              '<path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
-    for n, step in enumerate(steps):
-        y = 4 + n * (box_h + gap)
+    y = 4
+    for n, (step, box_h) in enumerate(zip(steps, heights)):
         fill = "#f1e6e6" if kb.departments.get(step.actor) and kb.departments[step.actor].level != "county" else "#e6eef6"
-        text = step.text if len(step.text) <= 34 else step.text[:33] + "…"
         parts.append(f'<rect x="10" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="{fill}" stroke="#555"/>')
         parts.append(f'<text x="22" y="{y + 19}" font-size="13" font-weight="bold">{n + 1}. {escape(step.step)} · '
                      f'{escape(kb.department_name(step.actor))}</text>')
-        parts.append(f'<text x="22" y="{y + 37}" font-size="11">{escape(text)}</text>')
+        for k, line in enumerate(lines[n]):
+            parts.append(f'<text x="22" y="{y + 37 + 15 * k}" font-size="11">{escape(line)}</text>')
         if n + 1 < len(steps):
             parts.append(f'<line x1="{10 + box_w / 2}" y1="{y + box_h}" x2="{10 + box_w / 2}" y2="{y + box_h + gap - 2}" '
                          'stroke="#555" marker-end="url(#arrow)"/>')
+        y += box_h + gap
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _table(rows: list[list[str]], head: list[str]) -> str:
+def _table(rows: list[list[str]], head: list[str], widths: list[int] | None = None) -> str:
+    cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>" if widths else ""
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{cols}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# the published list is a wide table: duties get the room, one-word columns stay narrow
+LIST_HEAD = ["序号", "事项类型", "事项名称", "县级部门职责", "乡镇(街道)职责", "法律法规及文件依据", "主体责任", "配合责任"]
+LIST_WIDTHS = [4, 6, 9, 24, 24, 15, 8, 10]
 
 
 def render(loaded: LoadedKB) -> str:
@@ -73,7 +90,7 @@ def render(loaded: LoadedKB) -> str:
            f"<p class='cover-note'>清单版本 {county.version} · 共 {len(kb.items)} 项事项 · 由 shudi 知识库生成</p>"]
     if county.example:
         out.append("<p class='cover-note example'>示例数据:本手册所列联系方式均为示例占位,不是真实电话。</p>")
-    out.append("<h2>一、“属地管理”事项主体责任和配合责任清单</h2>")
+    out.append("<div class='list'><h2>一、“属地管理”事项主体责任和配合责任清单</h2>")
     n = 0
     for did, dname in kb.domains.items():
         items = [i for i in kb.items.values() if i.domain == did]
@@ -87,8 +104,8 @@ def render(loaded: LoadedKB) -> str:
                          "<br>".join(escape(c.label) for c in item.citations),
                          escape("、".join(kb.department_name(p.party) for p in item.primary)),
                          escape("、".join(kb.department_name(p.party) for p in item.supporting))])
-        out.append(_table(rows, ["序号", "事项类型", "事项名称", "县级部门职责", "乡镇(街道)职责", "法律法规及文件依据", "主体责任", "配合责任"]))
-    out.append("<h2>二、事项说明书</h2>")
+        out.append(_table(rows, LIST_HEAD, LIST_WIDTHS))
+    out.append("</div><div class='manual'><h2>二、事项说明书</h2>")
     for item in kb.items.values():
         detail = catalog.item_detail(kb, county, item.id)
         out.append(f"<section class='item' id='{escape(item.id)}'><h3>{escape(item.name)}</h3>")
@@ -96,11 +113,11 @@ def render(loaded: LoadedKB) -> str:
         out.append("<h4>责任分工</h4>")
         rows = [[("主体责任" if p in item.primary else "配合责任"), escape(kb.department_name(p.party)), escape(p.duties)]
                 for p in (*item.primary, *item.supporting)]
-        out.append(_table(rows, ["责任", "单位", "职责"]))
+        out.append(_table(rows, ["责任", "单位", "职责"], [10, 20, 70]))
         out.append("<h4>具体情形</h4>")
         rows = [[escape(s["name"]), escape("、".join(p["name"] for p in s["primary"])), escape("、".join(s["triggers"][:6]))]
                 for s in detail["scenarios"]]
-        out.append(_table(rows, ["情形", "主体责任", "常见说法"]))
+        out.append(_table(rows, ["情形", "主体责任", "常见说法"], [35, 20, 45]))
         out.append("<h4>办理流程</h4>")
         out.append(flow_chart(kb, item))
         if item.time_limits:
@@ -121,7 +138,7 @@ def render(loaded: LoadedKB) -> str:
             note = "(该文本已被新版本取代)" if c["superseded"] else ""
             out.append(f"<p><b>{escape(c['label'])}</b>({escape(c['version'])}版){note}</p><div class='law'>{escape(c['text'])}</div>")
         out.append("</section>")
-    out.append("</body></html>")
+    out.append("</div></body></html>")
     return "".join(out)
 
 
