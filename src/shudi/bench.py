@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_http:
         from .loadtest import bench_http
 
-        bench_http(root)
+        for workers in (1, 2):  # 2 = one per core, how `make serve` is meant to run in production
+            bench_http(root, workers=workers)
     if not args.skip_sparql:
         from .sparql_bench import bench_sparql
 

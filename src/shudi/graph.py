@@ -210,6 +210,8 @@ def compile_graph(kb: KnowledgeBase) -> Graph:
                 add((su, SD.fact, Literal(f"{key}={str(value).lower() if isinstance(value, bool) else value}")))
             for t in sc.triggers:
                 add((su, SD.trigger, Literal(t, lang=ZH)))
+            for t in kb.examples.get(sc.id, ()):
+                add((su, SKOS.example, Literal(t, lang=ZH)))  # 示例来电, invented
             for k, c in enumerate(sc.citations):
                 cite(su, sc.id, k, c)
     return g

@@ -24,7 +24,7 @@ from . import graph as graph_mod
 from .lawbook import Lawbook
 from .model import KnowledgeBase, UnresolvedCitation, build_knowledge_base
 from .source import CountyFile, DomainFile, ItemSrc, KBSourceError, read_model
-from .sourcecheck import KBSource, Problem, check_source, read_kb_source
+from .sourcecheck import KBSource, Problem, check_examples, check_source, read_examples, read_kb_source
 
 DEFAULT_COUNTY = "template"
 _CODE_FILES = ("source.py", "statutes.py", "lawbook.py", "model.py", "graph.py", "kb.py", "sourcecheck.py")
@@ -172,11 +172,17 @@ def _build(root: Path, county_id: str) -> LoadedKB:
     for c in county.profile.contacts:
         if c.party not in parties:
             problems.append(Problem("error", f"counties/{county_id}/county.yaml", f"contact for unknown party {c.party!r}"))
+    read_errors: list[str] = []
+    county_examples = read_examples(root / "kb" / "counties" / county_id / "examples", read_errors)
+    if read_errors:
+        raise KBLoadError("\n".join(read_errors))
+    problems += check_examples(county_examples, {sc.id for _, _, i in resolved for sc in i.scenarios})
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise KBLoadError("\n".join(str(p) for p in errors))
     try:
-        kb = build_knowledge_base(county_id, source, resolved, lawbook)
+        # baseline examples of items the county removed simply drop out with the items
+        kb = build_knowledge_base(county_id, source, resolved, lawbook, [ex for _, ex in source.examples + county_examples])
     except UnresolvedCitation as exc:
         raise KBLoadError(str(exc)) from exc
     loaded = LoadedKB(kb, county.profile, problems)

@@ -4,11 +4,12 @@ with the statute texts; the RDF graph (shudi.graph) is compiled from the same ob
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from .lawbook import Lawbook, ResolvedCitation
-from .source import DOMAINS, CitationSrc, ItemSrc
+from .source import DOMAINS, CitationSrc, ExamplesFile, ItemSrc
 from .sourcecheck import KBSource
 
 
@@ -114,6 +115,8 @@ class KnowledgeBase:
     departments: dict[str, Department]
     sources: dict[str, str]
     lawbook: Lawbook
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 示例来电 per scenario id
+    out_of_scope_examples: tuple[str, ...] = ()  # near-misses that are on no item of the list
     scenarios: dict[str, Scenario] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -220,10 +223,20 @@ def build_departments(kb: KBSource) -> dict[str, Department]:
     return out
 
 
-def build_knowledge_base(county: str, kb: KBSource, items: list[tuple[str, str, ItemSrc]], lawbook: Lawbook) -> KnowledgeBase:
+def build_knowledge_base(
+    county: str, kb: KBSource, items: list[tuple[str, str, ItemSrc]], lawbook: Lawbook, examples: Sequence[ExamplesFile] = (),
+) -> KnowledgeBase:
     """`items` are (domain, default source, item source) after the county's list is resolved."""
     built = {src.id: build_item(src, domain, default, lawbook) for domain, default, src in items}
+    scenario_ids = {s.id for i in built.values() for s in i.scenarios}
+    by_scenario: dict[str, list[str]] = {}
+    for ex in examples:
+        for group in ex.examples:
+            if group.scenario in scenario_ids:
+                by_scenario.setdefault(group.scenario, []).extend(group.texts)
     return KnowledgeBase(
+        examples={k: tuple(dict.fromkeys(v)) for k, v in by_scenario.items()},
+        out_of_scope_examples=tuple(dict.fromkeys(t for ex in examples for t in ex.out_of_scope)),
         county=county,
         domains=dict(DOMAINS),
         items=built,

@@ -118,6 +118,28 @@ class DomainFile(Strict):
         return v
 
 
+class ScenarioExamplesSrc(Strict):
+    scenario: str
+    texts: list[str] = Field(min_length=1)
+
+
+class ExamplesFile(Strict):
+    """示例来电: messages as callers say them, per scenario, plus near-misses that are on no list
+    item.  They teach the classifier how callers talk; kb/examples/ (baseline) and
+    kb/counties/<id>/examples/ (a county's own items)."""
+
+    domain: str
+    examples: list[ScenarioExamplesSrc] = []
+    out_of_scope: list[str] = []
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if v not in DOMAINS:
+            raise ValueError(f"unknown domain {v!r}; one of {', '.join(DOMAINS)}")
+        return v
+
+
 class AgencySrc(Strict):
     id: str
     name: str

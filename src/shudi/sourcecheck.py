@@ -19,6 +19,7 @@ from .source import (
     CitationSrc,
     DepartmentsFile,
     DomainFile,
+    ExamplesFile,
     KBSourceError,
     SourcesFile,
     read_model,
@@ -44,6 +45,7 @@ class KBSource:
     departments: DepartmentsFile
     sources: SourcesFile
     domains: list[tuple[Path, DomainFile]] = field(default_factory=list)
+    examples: list[tuple[Path, ExamplesFile]] = field(default_factory=list)
 
     def party_ids(self) -> set[str]:
         ids = {d.id for d in self.departments.departments}
@@ -70,10 +72,36 @@ def read_kb_source(root: Path, domain_files: list[Path] | None = None) -> KBSour
             domains.append((path, read_model(path, DomainFile)))
         except KBSourceError as exc:
             errors.append(str(exc))
+    examples = read_examples(root / "examples", errors) if domain_files is None else []
     if errors:
         raise KBSourceError("\n".join(errors))
     assert departments is not None and sources is not None
-    return KBSource(root, departments, sources, domains)
+    return KBSource(root, departments, sources, domains, examples)
+
+
+def read_examples(folder: Path, errors: list[str]) -> list[tuple[Path, ExamplesFile]]:
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            out.append((path, read_model(path, ExamplesFile)))
+        except KBSourceError as exc:
+            errors.append(str(exc))
+    return out
+
+
+def check_examples(files: list[tuple[Path, ExamplesFile]], scenarios: set[str]) -> list[Problem]:
+    """Every example names a scenario of the list; the same text twice is a slip."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for path, ex in files:
+        for group in ex.examples:
+            if group.scenario not in scenarios:
+                problems.append(Problem("error", f"{path.name}", f"examples for unknown scenario {group.scenario!r}"))
+            for text in group.texts:
+                if text in seen:
+                    problems.append(Problem("warning", f"{path.name}:{group.scenario}", f"example repeated: {text[:30]}"))
+                seen.add(text)
+    return problems
 
 
 def cited_law_ids(domains: list[DomainFile]) -> set[str]:
@@ -154,6 +182,7 @@ def check_source(kb: KBSource, lawbook: Lawbook, partial: bool = False) -> list[
         if n > 1:
             problems.append(Problem("error", ident, f"identifier used {n} times"))
     if not partial:
+        problems += check_examples(kb.examples, {sc.id for _, d in kb.domains for i in d.items for sc in i.scenarios})
         for dept in kb.departments.departments:
             for agency in dept.agencies:
                 for handled in agency.handles:
