@@ -192,3 +192,17 @@ def test_cache_is_never_stale(mini_root: Path) -> None:
 def test_unknown_county(mini_root: Path) -> None:
     with pytest.raises(kb_mod.UnknownCounty, match="nowhere"):
         kb_mod.load("nowhere", root=mini_root)
+
+
+def test_example_calls_cover_the_list_and_name_real_scenarios() -> None:
+    from shudi.kb import load
+    from shudi.source import ExamplesFile, ScenarioExamplesSrc
+    from shudi.sourcecheck import check_examples
+
+    kb = load("template").kb
+    assert set(kb.examples) == set(kb.scenarios), "every scenario has example calls (kb/examples/)"
+    assert min(len(v) for v in kb.examples.values()) >= 8 and len(kb.out_of_scope_examples) >= 100
+    bad = ExamplesFile(domain="key-work", examples=[ScenarioExamplesSrc(scenario="kw.no-such", texts=["示例", "示例"])])
+    problems = check_examples([(Path("kw.yaml"), bad)], set(kb.scenarios))
+    assert [p.level for p in problems] == ["error", "warning"]
+    assert "kw.no-such" in problems[0].message

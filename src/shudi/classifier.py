@@ -55,6 +55,7 @@ class ClassifierParams(BaseModel):
     bigram_norm: int = 30
     inquiry_factor: float = 2.0
     word_cap: float = 3.0
+    example_weight: float = 0.3  # term frequency a word of an example call (示例来电) adds to its scenario
 
 
 
@@ -122,8 +123,20 @@ class Classifier:
         self._general_freq = {w: self.tokenizer.FREQ.get(w, 0) for w in vocab}
         for word in sorted({p for ps in phrases_by_scenario for p in ps}):
             if 2 <= len(word) <= 8 and _WORD_OK.match(word):
+                self._general_freq.setdefault(word, self.tokenizer.FREQ.get(word, 0))
                 self.tokenizer.add_word(word, freq=self.tokenizer.suggest_freq(word, tune=False) + 10)
         docs = [_doc_features(ps, self.tokenizer) for ps in phrases_by_scenario]
+        # example calls teach how callers describe a scenario (what they see, hear, smell, at
+        # length); their words count at a fraction of a trigger's weight so that their many context
+        # words do not drown the list's own terms.  Words only: their bigrams added postings (time)
+        # and no accuracy in cross-validation on the examples (docs/classifier.md).
+        for d, sc in zip(docs, self.scenarios):
+            for t in kb.examples.get(sc.id, ()):
+                for w in {w for w in self.tokenizer.lcut_for_search(norm(t), HMM=False) if _WORD_OK.match(w)}:
+                    # words new to the KB are unchanged by add_word: their general frequency holds
+                    self._general_freq.setdefault(w, self.tokenizer.FREQ.get(w, 0))
+                    if self.specificity(w) > params.general_floor:  # 我们, 没有, 现在: no signal, only cost
+                        d["w:" + w] += params.example_weight
         # words of the official names (事项, 别名, 情形) name the matter itself; words found only in
         # trigger phrases are often context (身份, 快递, 邻居) and are capped in the evidence
         # party names (乡镇, 街道, 村委会) say who, not what: they are never core
