@@ -1,7 +1,7 @@
 """Excel import/export of a county's list (shudi.excel).
 
 Every test works on a temporary project root: a synthetic ~50-item baseline (tests/make_workbook.py)
-and, once the real baseline is complete (/tmp/shudi-kb-ready), a copy of the project's kb/."""
+and a copy of the project's kb/ (the real baseline, with its statute texts)."""
 
 from __future__ import annotations
 
@@ -24,15 +24,12 @@ from shudi.excel import (
     parse_parties,
 )
 from shudi.graph import ID
-from shudi.kb import KBLoadError, LoadedKB, load
+from shudi.kb import LoadedKB, load
 from shudi.lawbook import Lawbook
 from shudi.source import DepartmentsFile, read_model
 from shudi.validate import validate_kb
 
 from .make_workbook import COL, SHEET, build_synthetic_root, copy_real_root, make_messy_workbook
-
-READY = Path("/tmp/shudi-kb-ready")
-
 
 @pytest.fixture(scope="session")
 def synthetic_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -48,30 +45,23 @@ def synth(tmp_path: Path, synthetic_template: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_template(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
-    """A copy of the project's kb/ (with statute texts), or why it cannot be used yet."""
-    if not READY.exists():
-        return "the real baseline is still being written (/tmp/shudi-kb-ready missing)"
+def real_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project's kb/ (with statute texts); it must load as it is."""
     root = copy_real_root(tmp_path_factory.mktemp("real") / "root")
-    try:
-        load("template", root)
-    except KBLoadError as exc:
-        return f"the real KB does not load yet: {str(exc)[:300]}"
+    load("template", root)
     return root
 
 
-def _real_root_or_skip(tmp_path: Path, real_template: Path | str) -> Path:
-    if isinstance(real_template, str):
-        pytest.skip(real_template)
+def _real_root(tmp_path: Path, real_template: Path) -> Path:
     dest = tmp_path / "real"
     shutil.copytree(real_template, dest, ignore=shutil.ignore_patterns(".cache"))
     return dest
 
 
 @pytest.fixture(params=["synthetic", "real"])
-def any_root(request: pytest.FixtureRequest, tmp_path: Path, synthetic_template: Path, real_template: Path | str) -> Path:
+def any_root(request: pytest.FixtureRequest, tmp_path: Path, synthetic_template: Path, real_template: Path) -> Path:
     if request.param == "real":
-        return _real_root_or_skip(tmp_path, real_template)
+        return _real_root(tmp_path, real_template)
     dest = tmp_path / "root"
     shutil.copytree(synthetic_template, dest, ignore=shutil.ignore_patterns(".cache"))
     return dest
@@ -354,8 +344,8 @@ def test_round_trip_of_the_baseline(synth: Path, tmp_path: Path) -> None:
     assert not (any_root / "kb" / "counties" / "roundtrip" / "items").exists()
 
 
-def test_round_trip_of_example_counties(tmp_path: Path, real_template: Path | str) -> None:
-    root = _real_root_or_skip(tmp_path, real_template)
+def test_round_trip_of_example_counties(tmp_path: Path, real_template: Path) -> None:
+    root = _real_root(tmp_path, real_template)
     for county in ("example-a", "example-b"):
         _round_trip(root, county, tmp_path / county)
         shutil.rmtree(root / "kb" / "counties" / "roundtrip")
@@ -457,8 +447,8 @@ def test_edited_export_becomes_overrides(synth: Path, tmp_path: Path) -> None:
     assert not [w for w in report.warnings if "未写明职责" in w.message]
 
 
-def test_example_counties_reimport_is_a_no_op(tmp_path: Path, real_template: Path | str) -> None:
-    root = _real_root_or_skip(tmp_path, real_template)
+def test_example_counties_reimport_is_a_no_op(tmp_path: Path, real_template: Path) -> None:
+    root = _real_root(tmp_path, real_template)
     for county in ("example-a", "example-b"):
         out = tmp_path / f"{county}.xlsx"
         export_workbook(root, county, out)
