@@ -23,6 +23,7 @@ from shudi.excel import (
     import_workbook,
     parse_parties,
 )
+from shudi.diff import diff_loaded
 from shudi.graph import ID
 from shudi.kb import LoadedKB, load
 from shudi.lawbook import Lawbook
@@ -435,16 +436,38 @@ def test_edited_export_becomes_overrides(synth: Path, tmp_path: Path) -> None:
     r = rows["ee.straw-burning"]
     ws.cell(row=r, column=8).value = "镇政府：负责本辖区秸秆禁烧的组织实施，发现火点及时扑灭并报告。"
     ws.cell(row=r, column=9).value = "县生态环境分局、村委会"  # names only: duties they already have
+    # another item: the township's duties reworded, the basis replaced by another item's
+    r2 = rows["urc.rural-illegal-construction"]
+    ws.cell(row=r2, column=6).value = "示例:负责村庄规划区内违法建设的日常巡查,发现后当场制止并在24小时内报告。"
+    cite_text = ws.cell(row=rows["nr.illegal-land-occupation"], column=7).value
+    ws.cell(row=r2, column=7).value = cite_text
     ws.delete_rows(rows["ct.publications"])
     wb.save(out)
+    before = load("template", synth)
     report = import_workbook(out, synth, "template", shacl=True)
     assert report.ok and report.written, report.to_text()
-    assert report.overridden == ["ee.straw-burning"] and report.removed == ["ct.publications"]
-    item = load("template", synth).kb.items["ee.straw-burning"]
+    assert report.overridden == ["ee.straw-burning", "urc.rural-illegal-construction"] and report.removed == ["ct.publications"]
+    assert report.warnings == [], report.to_text()
+    after = load("template", synth)
+    item = after.kb.items["ee.straw-burning"]
     assert [(p.party, p.duties) for p in item.primary] == [("township", "负责本辖区秸秆禁烧的组织实施，发现火点及时扑灭并报告。")]
     assert [p.party for p in item.supporting] == ["county.ecology-environment", "village"]
     assert item.supporting[0].duties.startswith("负责露天焚烧秸秆")  # its primary duties, carried over
-    assert not [w for w in report.warnings if "未写明职责" in w.message]
+    ic = after.kb.items["urc.rural-illegal-construction"]
+    assert ic.township_duties.startswith("示例:负责村庄规划区内违法建设")
+    assert {(c.law_id, c.article) for c in ic.citations} == {(c.law_id, c.article) for c in after.kb.items["nr.illegal-land-occupation"].citations}
+    assert ic.county_duties == before.kb.items["urc.rural-illegal-construction"].county_duties  # untouched column stays the baseline's
+    changes = {c.item: c.changes for c in diff_loaded(before, after, "旧", "新").changed}
+    assert "乡镇(街道)职责表述调整" in changes["urc.rural-illegal-construction"]
+    assert any(c.startswith("新增依据:") for c in changes["urc.rural-illegal-construction"])
+    assert any(c.startswith("删除依据:") for c in changes["urc.rural-illegal-construction"])
+    # and the edited county survives its own round trip unchanged
+    again = tmp_path / "again.xlsx"
+    export_workbook(synth, "template", again)
+    snapshot = _snapshot(synth)
+    second = import_workbook(again, synth, "template")
+    assert second.ok and not second.written and second.warnings == [], second.to_text()
+    assert _snapshot(synth) == snapshot
 
 
 def test_example_counties_reimport_is_a_no_op(tmp_path: Path, real_template: Path) -> None:

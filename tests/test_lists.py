@@ -177,3 +177,31 @@ def test_cli_export_import_round_trip(tmp_path: Path) -> None:
     r = runner.invoke(app, ["list", "import", str(out), "--county", "example-b", "--dry-run"])
     assert r.exit_code == 0, r.output
     assert "错误 0 个" in r.output and "调整责任 1 项" in r.output
+
+
+def test_adjust_proposal_changes_duties_and_citations(client: TestClient, engine: Engine) -> None:
+    base = engine.county().kb.items["ce.open-air-bbq"]
+    other = engine.county().kb.items["kw.wetland"].citations[0]
+    h = {"Authorization": "Bearer rev-token"}
+    body = {"kind": "adjust", "item_id": "ce.open-air-bbq", "reason": "示例:本县调整乡镇职责和依据",
+            "township_duties": "示例:负责夜间巡查露天烧烤,发现后当场劝阻并报告。",
+            "citations": [{"law": other.law_id, "article": other.article}]}
+    r = client.post("/v1/lists/template/proposals", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    assert client.post(f"/v1/lists/template/proposals/{r.json()['id']}/approve", headers=h).status_code == 200
+    item = client.get("/v1/items/ce.open-air-bbq").json()
+    assert item["township_duties"].startswith("示例:负责夜间巡查")
+    assert [(c["law_id"], c["article_number"]) for c in item["citations"]] == [(other.law_id, other.article)]
+    assert item["citations"][0]["text"]  # resolved to the vendored article text
+    # the parties stay the baseline's
+    assert [p["id"] for p in item["primary"]] == [p.party for p in base.primary]
+    # a citation that resolves to no article is refused before anything is recorded
+    bad = {**body, "citations": [{"law": other.law_id, "article": 9999}]}
+    r = client.post("/v1/lists/template/proposals", json=bad, headers=h)
+    assert r.status_code == 422 and "9999" in r.text
+
+
+def test_adjust_needs_something_to_change(client: TestClient) -> None:
+    body = {"kind": "adjust", "item_id": "ce.open-air-bbq", "reason": "示例:什么也没改"}
+    r = client.post("/v1/lists/template/proposals", json=body, headers={"Authorization": "Bearer rev-token"})
+    assert r.status_code == 422 and "调整须提供" in r.text

@@ -9,8 +9,8 @@ and their trigger phrases) and 程序时限 (procedure steps and time limits).
 title row above the header, header names that vary (乡镇职责, 法律依据, 主体责任单位 …), merged
 领域 cells, department names as people write them (县自然资源和规划局, 镇政府, 住建局),
 citations written every which way (《土地管理法》第77条第1款, 《中华人民共和国消防法》第六十条
-第一款第（三）项).  Items that match the baseline keep their id and scenarios; party changes
-become county overrides; baseline items missing from the workbook are removed; other items
+第一款第（三）项).  Items that match the baseline keep their id and scenarios; changed parties,
+duties or citations become county overrides; baseline items missing from the workbook are removed; other items
 become the county's own items.  Every cell that cannot be understood is reported with sheet,
 row and column; nothing is dropped silently.  Files are written only when the whole result
 loads (or, with partial=True, the part that does), each through a temporary file and a rename.
@@ -1358,6 +1358,21 @@ def _cite_key(c: CitationSrc, lawbook: Lawbook) -> tuple[Any, ...]:
     return (c.law, v, c.article, c.article_suffix, c.paragraph, c.clause)
 
 
+def _cite_keys(cites: Iterable[CitationSrc], lawbook: Lawbook) -> set[tuple[Any, ...]]:
+    return {_cite_key(c, lawbook) for c in cites}
+
+
+def _same_override(a: ItemOverrideSrc, b: ItemOverrideSrc, lawbook: Lawbook) -> bool:
+    """Same changes to the item (reasons aside), compared as a reader would: duty texts without
+    whitespace or width differences, citations as the set of articles they resolve to."""
+    def norm(ov: ItemOverrideSrc) -> tuple[Any, ...]:
+        parties = tuple(tuple((p.party, _key(p.duties)) for p in ps) if ps is not None else None for ps in (ov.primary, ov.supporting))
+        duties = tuple(_key(d) if d is not None else None for d in (ov.county_duties, ov.township_duties))
+        cites = frozenset(_cite_keys(ov.citations, lawbook)) if ov.citations is not None else None
+        return (*parties, *duties, cites)
+    return norm(a) == norm(b)
+
+
 def _party_src(refs: list[_PartyRef], role: str, row: _Row, ctx: _Context, known: dict[str, str]) -> list[PartySrc]:
     """Parties with duties: as written, else the duties the item already gives the party, else
     the 县级/乡镇 duty column (reported)."""
@@ -1624,7 +1639,7 @@ def _build_plan(rows: list[_Row], ctx: _Context, file_name: str) -> _Plan:
             ov = _baseline_row(row, entry, ctx)
             if ov is not None and not row.failed:
                 old = existing_overrides.get(entry.item.id)
-                if old is not None and old.primary == ov.primary and old.supporting == ov.supporting:
+                if old is not None and _same_override(old, ov, ctx.lawbook):
                     ov = old
                 else:
                     ov = ov.model_copy(update={"reason": f"导入自 {file_name}"})
@@ -1654,26 +1669,28 @@ def _same_parties(refs: list[_PartyRef], base: list[PartySrc]) -> bool:
 
 
 def _baseline_row(row: _Row, entry: _Entry, ctx: _Context) -> ItemOverrideSrc | None:
-    """Compare a row with its baseline item: party changes → an override; other differences
-    cannot be expressed by a county profile and are reported."""
+    """Compare a row with its baseline item: changed parties, duty texts or citations → an
+    override; other differences (name, type, scenarios, procedure) are the baseline's to make,
+    and are reported."""
     base = entry.item
     v = row.values
-
-    def differs(fld: str, label: str, a: str, b: str) -> None:
-        if fld in row.cols and _key(a) != _key(b):
-            row.issue("warning", fld, f"与基线清单的“{label}”不同;县清单只能调整主体责任和配合责任,该列按基线保留")
 
     if row.matched_by == "id" and _key(row.name) not in {_key(n) for n in (base.name, *base.alt_names)}:
         row.issue("warning", "name", f"事项名称与基线「{base.name}」不同,按基线名称保留")
     if row.type and row.type != base.type:
         row.issue("warning", "type", f"基线事项类型为“{base.type}”,按基线保留")
-    differs("county_duties", "县级部门职责", v.get("county_duties", ""), base.county_duties)
-    differs("township_duties", "乡镇(街道)职责", v.get("township_duties", ""), base.township_duties)
+    update: dict[str, Any] = {}
+    for fld, label in (("county_duties", "县级部门职责"), ("township_duties", "乡镇(街道)职责")):
+        text = v.get(fld, "").strip() if fld in row.cols else ""
+        if fld in row.cols and not text:
+            row.issue("warning", fld, f"“{label}”为空,按基线保留")
+        elif text and _key(text) != _key(getattr(base, fld)):
+            update[fld] = text
     if row.citations is not None and not any(i.level == "error" and i.field == _LIST_FIELDS["citations"] for i in row.issues):
-        ours = {_cite_key(c, ctx.lawbook) for c in row.citations}
-        theirs = {_cite_key(c, ctx.lawbook) for c in base.citations}
-        if ours != theirs:
-            row.issue("warning", "citations", "与基线清单的法律依据不同;县清单不能改动基线事项的依据,按基线保留")
+        if not row.citations:
+            row.issue("warning", "citations", "法律依据为空,按基线保留")
+        elif _cite_keys(row.citations, ctx.lawbook) != _cite_keys(base.citations, ctx.lawbook):
+            update["citations"] = row.citations
     if row.alt_names is not None and [_key(a) for a in row.alt_names] != [_key(a) for a in base.alt_names]:
         row.issue("warning", "alt_names", "别名与基线不同,按基线保留")
     if row.scenarios and [s for _, s in row.scenarios] != base.scenarios:
@@ -1693,7 +1710,6 @@ def _baseline_row(row: _Row, entry: _Entry, ctx: _Context) -> ItemOverrideSrc | 
     if row.source and row.source != (base.source or entry.default_source):
         row.issue("warning", "source", "来源与基线不同,按基线保留")
     current = next((o for o in (ctx.county_file.overrides if ctx.county_file else []) if o.item == base.id), None)
-    update: dict[str, list[PartySrc]] = {}
     for fld, label, base_list in (("primary", "主体责任", base.primary), ("supporting", "配合责任", base.supporting)):
         refs: list[_PartyRef] | None = getattr(row, fld)
         if refs is None or _same_parties(refs, base_list):

@@ -1,7 +1,7 @@
 """Load the knowledge base of one county: source files + statutes → model + RDF graph.
 
 A county's list is the provincial baseline (kb/baseline) plus its profile
-(kb/counties/<id>/county.yaml: removals, party overrides, contacts, policy) and its own extra
+(kb/counties/<id>/county.yaml: removals, overrides of parties, duties and citations, contacts, policy) and its own extra
 items (kb/counties/<id>/items/*.yaml), resolved at load time.  The result is cached under
 .cache/, keyed by a hash of every input file and of the code that builds it, so a change to
 any KB file is never served stale.
@@ -152,8 +152,7 @@ def resolve_county_items(kb: KBSource, county: County) -> tuple[list[tuple[str, 
         for party in [*(ov.primary or []), *(ov.supporting or [])]:
             if party.party not in kb.party_ids():
                 problems.append(Problem("error", where, f"overrides {ov.item}: unknown party {party.party!r}"))
-        update = {k: v for k, v in (("primary", ov.primary), ("supporting", ov.supporting)) if v is not None}
-        items[ov.item] = (domain, source, src.model_copy(update=update))
+        items[ov.item] = (domain, source, src.model_copy(update=ov.changes()))
     return list(items.values()), problems
 
 

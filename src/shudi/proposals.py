@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from .engine import Engine, NotFound
 from .kb import KBLoadError, counties, load
-from .source import DOMAINS, ItemSrc, PartySrc
+from .source import DOMAINS, OVERRIDABLE, CitationSrc, ItemSrc, PartySrc
 from .store import ProposalRow, Store, VersionRow, now
 from .validate import shacl_problems
 
@@ -77,6 +77,9 @@ class ProposalIn(BaseModel):
     item: dict[str, Any] | None = Field(None, description="for add: the item in the kb/ YAML schema")
     primary: list[PartySrc] | None = Field(None, description="for adjust: new primary parties")
     supporting: list[PartySrc] | None = Field(None, description="for adjust: new supporting parties")
+    county_duties: str | None = Field(None, min_length=2, max_length=5000, description="for adjust: 县级部门职责")
+    township_duties: str | None = Field(None, min_length=2, max_length=5000, description="for adjust: 乡镇(街道)职责")
+    citations: list[CitationSrc] | None = Field(None, min_length=1, max_length=50, description="for adjust: 法律依据")
     reason: str = Field(min_length=4, max_length=2000)
 
 
@@ -115,6 +118,13 @@ def _yaml() -> YAML:
 
 def _read(path: Path) -> Any:
     return _yaml().load(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _plain(value: object) -> object:
+    """A proposal field as it is written to YAML."""
+    if isinstance(value, list):
+        return [v.model_dump(mode="json", exclude_none=True) if isinstance(v, BaseModel) else v for v in value]
+    return value
 
 
 def _write(path: Path, data: Any) -> None:
@@ -156,9 +166,9 @@ def apply_change(kb_root: Path, county: str, p: ProposalIn, baseline_ids: set[st
         else:
             raise ProposalInvalid([f"unknown item {p.item_id} / 未知事项"])
     else:
-        if p.primary is None and p.supporting is None:
-            raise ProposalInvalid(["adjust needs primary and/or supporting / 调整须提供主体或配合责任"])
-        parties = {k: [x.model_dump() for x in v] for k, v in (("primary", p.primary), ("supporting", p.supporting)) if v is not None}
+        parties = {f: _plain(getattr(p, f)) for f in OVERRIDABLE if getattr(p, f) is not None}
+        if not parties:
+            raise ProposalInvalid(["adjust needs primary, supporting, duties or citations / 调整须提供主体责任、配合责任、职责或法律依据"])
         if owner is not None:
             data = _read(owner)
             for i in data["items"]:

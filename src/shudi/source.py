@@ -258,12 +258,22 @@ class CountyPolicySrc(Strict):
 
 
 class ItemOverrideSrc(Strict):
-    """County changes to a baseline item (清单调整): replace the parties where given."""
+    """County changes to a baseline item (清单调整): each field given replaces the baseline's."""
 
     item: str
     primary: list[PartySrc] | None = None
     supporting: list[PartySrc] | None = None
+    county_duties: str | None = Field(None, min_length=2)  # 县级部门职责
+    township_duties: str | None = Field(None, min_length=2)  # 乡镇(街道)职责
+    citations: list[CitationSrc] | None = Field(None, min_length=1)  # 法律法规及文件依据
     reason: str
+
+    def changes(self) -> dict[str, object]:
+        """The item fields this override replaces."""
+        return {f: getattr(self, f) for f in OVERRIDABLE if getattr(self, f) is not None}
+
+
+OVERRIDABLE = ("primary", "supporting", "county_duties", "township_duties", "citations")
 
 
 class TownshipSrc(Strict):
