@@ -107,6 +107,7 @@ class Classifier:
         self.kb = kb
         self.params = params
         self.scenarios: list[Scenario] = [s for i in kb.items.values() for s in i.scenarios]
+        self.index = {s.id: n for n, s in enumerate(self.scenarios)}
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         memo: dict[str, str] = {}  # item names recur in every scenario of the item
@@ -207,27 +208,42 @@ class Classifier:
         feats, _ = _features(norm, self.tokenizer)
         scores: dict[int, float] = defaultdict(float)
         strength: dict[int, float] = defaultdict(float)
-        hit_words: dict[int, list[str]] = defaultdict(list)
         word_weight: dict[int, dict[str, float]] = defaultdict(dict)
         n_bigrams = sum(f[0] == "b" for f in feats)
         # a long message collects many weak bigram hits: damp them so length alone does not score
         damp = min(1.0, math.sqrt(p.bigram_norm / n_bigrams)) if n_bigrams else 1.0
+        # search mode yields 老年 and 老年人 for one span: count the longest only, and cap each
+        # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list
+        words = {f[2:] for f in feats if f[0] == "w"}
+        longer = {w: [o for o in words if o != w and w in o] for w in words}
+        cap = {w: math.inf if w in self.core_words else p.word_cap for w in words}
+        shadowed: list[tuple[str, list[tuple[int, float]]]] = []
         for feat in feats:
-            is_word = feat[0] == "w"
-            for idx, w in self.postings.get(feat, ()):
-                if is_word:
-                    scores[idx] += w
-                    word_weight[idx][feat[2:]] = w
-                    hit_words[idx].append(feat[2:])
+            postings = self.postings.get(feat)
+            if not postings:
+                continue
+            if feat[0] == "w":
+                word = feat[2:]
+                limit = cap[word]
+                if longer[word]:
+                    shadowed.append((word, postings))
+                    for idx, w in postings:
+                        scores[idx] += w
+                        word_weight[idx][word] = w
                 else:
+                    for idx, w in postings:
+                        scores[idx] += w
+                        word_weight[idx][word] = w
+                        strength[idx] += w if w < limit else limit
+            else:
+                for idx, w in postings:
                     scores[idx] += w * damp
-        for idx, weights in word_weight.items():
-            # search mode yields 老年 and 老年人 for one span: count the longest only, and cap each
-            # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list
-            strength[idx] += sum(
-                w if word in self.core_words else min(w, p.word_cap) for word, w in weights.items()
-                if not any(word != other and word in other for other in weights)
-            )
+        for word, postings in shadowed:  # counts only where no longer word of the span hit
+            limit = cap[word]
+            for idx, w in postings:
+                weights = word_weight[idx]
+                if not any(o in weights for o in longer[word]):
+                    strength[idx] += w if w < limit else limit
         evidence: dict[int, list[str]] = defaultdict(list)
         # whole phrases, literally present
         found: set[str] = set()
@@ -259,15 +275,22 @@ class Classifier:
                 scores[idx] += bonus
                 strength[idx] += bonus
                 evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
-        for idx, hit in hit_words.items():
-            for w in sorted(hit, key=lambda w: -self.idf.get("w:" + w, 0))[:5]:
-                if not any(w in e for e in evidence[idx]):
-                    evidence[idx].append(w)
         out = [
             ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], s, evidence[i], strength[i])
             for i, s in scores.items()
         ]
         out.sort(key=lambda m: (-m.raw, m.scenario.id))
+        # the matched words explain an item's best scenario (what is shown); listing them for
+        # every scenario a common word touched would cost more than the matching itself
+        explained: set[str] = set()
+        for m in out:
+            if m.item.id in explained:
+                continue
+            explained.add(m.item.id)
+            hit = word_weight.get(self.index[m.scenario.id], {})
+            for w in sorted(hit, key=lambda w: (-hit[w], w))[:5]:  # the words that weighed most
+                if not any(w in e for e in m.evidence):
+                    m.evidence.append(w)
         return norm, out
 
     def _phrase_hit(self, ph: _Phrase, label: str, scores: dict[int, float], evidence: dict[int, list[str]], strength: dict[int, float]) -> None:
