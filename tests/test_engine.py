@@ -177,3 +177,21 @@ def test_cli_precheck() -> None:
     result = runner.invoke(app, ["precheck", "--json", "--township", "东关镇", "--item", "ee.water-pollution", "--studied-cannot-solve"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["decision"] == "call"
+
+
+def test_cached_classifier_index_answers_like_a_fresh_one(engine: Engine, tmp_path) -> None:
+    from shudi.classifier import Classifier
+
+    kb, params = engine.county().kb, engine.params
+    cache = tmp_path / "clf.pickle"
+    fresh = Classifier(kb, params, cache)
+    assert cache.is_file()
+    again = Classifier(kb, params, cache)  # from the cache: no tokenising of phrases and examples
+    assert again.tokenizer.total == fresh.tokenizer.total
+    for text in ("小区楼顶有人私搭乱建,盖了一间房", "違章見築", "村里有人往河里倒垃圾还烧秸秆", *OUT_OF_SCOPE):
+        a, b = again.match(text)[1], fresh.match(text)[1]
+        assert [(m.scenario.id, round(m.raw, 9), round(m.strength, 9), m.evidence) for m in a] == \
+               [(m.scenario.id, round(m.raw, 9), round(m.strength, 9), m.evidence) for m in b]
+    cache.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, never used
+    assert Classifier(kb, params, cache).match("违章建筑")[1][0].scenario.id == fresh.match("违章建筑")[1][0].scenario.id
+    assert cache.stat().st_size > 1000

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .contract import PrecheckRequest
+from .crossval import cross_validate
 from .engine import Engine
 from .evaluate import calibrate, format_report, load_gold, run_cases, score
 from .kb import project_root
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     bench_load(root)
     engine = Engine(root)
     bench_accuracy(engine, data, args.errors)
+    print()
+    print(cross_validate(engine.county().kb, engine.params).report())
     print()
     bench_latency(engine, data)
     if not args.skip_http:

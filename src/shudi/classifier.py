@@ -17,11 +17,16 @@ calibrated on data (rules/classifier.yaml, docs/classifier.md).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jieba
 import yaml
@@ -84,6 +89,34 @@ def _doc_features(phrases: list[str], tokenizer: jieba.Tokenizer) -> Counter[str
     return counts
 
 
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            state = pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a bad cache is rebuilt, never used
+        path.unlink(missing_ok=True)
+        return None
+    return state if isinstance(state, dict) and set(state) == set(_INDEX_FIELDS) else None
+
+
+def _write_cache(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # concurrent builders never share a temp file; the rename is atomic
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+
+
+def index_key(params: ClassifierParams) -> str:
+    """What a cached index depends on besides the KB: the parameters and this module's code."""
+    h = hashlib.sha256(params.model_dump_json().encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:12]
+
+
 @dataclass
 class ScenarioMatch:
     scenario: Scenario
@@ -100,16 +133,37 @@ class _Phrase:
     scenarios: tuple[int, ...]
 
 
-class Classifier:
-    """Owns its jieba tokenizer and indexes; read-only after construction (thread-safe)."""
+# what a built classifier keeps besides its tokenizer: the index cache holds exactly these
+_INDEX_FIELDS = ("user_words", "_general_total", "_general_freq", "core_words", "postings", "idf",
+                 "phrases", "by_first_bigram", "by_first_syllables", "phrases_of")
 
-    def __init__(self, kb: KnowledgeBase, params: ClassifierParams) -> None:
+
+class Classifier:
+    """Owns its jieba tokenizer and indexes; read-only after construction (thread-safe).
+
+    Building the index tokenises every trigger phrase and example call; `cache` (a file path) keeps
+    it between processes so that a worker starts in about a second (the caller keys the path by
+    the KB's fingerprint, the parameters and this module's code)."""
+
+    def __init__(self, kb: KnowledgeBase, params: ClassifierParams, cache: Path | None = None) -> None:
         self.kb = kb
         self.params = params
         self.scenarios: list[Scenario] = [s for i in kb.items.values() for s in i.scenarios]
         self.index = {s.id: n for n, s in enumerate(self.scenarios)}
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
+        state = _read_cache(cache) if cache is not None else None
+        if state is not None:
+            for word, freq in state["user_words"]:
+                self.tokenizer.add_word(word, freq=freq)
+            self.__dict__.update(state)
+            return
+        self._build()
+        if cache is not None:
+            _write_cache(cache, {f: getattr(self, f) for f in _INDEX_FIELDS})
+
+    def _build(self) -> None:
+        kb, params = self.kb, self.params
         memo: dict[str, str] = {}  # item names recur in every scenario of the item
 
         def norm(phrase: str) -> str:
@@ -122,10 +176,13 @@ class Classifier:
         self._general_total = self.tokenizer.total
         vocab = {w for ps in phrases_by_scenario for p in ps for w in self.tokenizer.lcut_for_search(p, HMM=False)}
         self._general_freq = {w: self.tokenizer.FREQ.get(w, 0) for w in vocab}
+        self.user_words: list[tuple[str, int]] = []
         for word in sorted({p for ps in phrases_by_scenario for p in ps}):
             if 2 <= len(word) <= 8 and _WORD_OK.match(word):
                 self._general_freq.setdefault(word, self.tokenizer.FREQ.get(word, 0))
-                self.tokenizer.add_word(word, freq=self.tokenizer.suggest_freq(word, tune=False) + 10)
+                freq = self.tokenizer.suggest_freq(word, tune=False) + 10
+                self.tokenizer.add_word(word, freq=freq)
+                self.user_words.append((word, freq))
         docs = [_doc_features(ps, self.tokenizer) for ps in phrases_by_scenario]
         # example calls teach how callers describe a scenario (what they see, hear, smell, at
         # length); their words count at a fraction of a trigger's weight so that their many context
@@ -146,7 +203,7 @@ class Classifier:
             for w in self.tokenizer.lcut_for_search(normalize(name), HMM=False)
         }
         self.core_words = {
-            w for s in self.scenarios for name in (s.name, self.kb.items[s.item_id].name, *self.kb.items[s.item_id].alt_names)
+            w for s in self.scenarios for name in (s.name, kb.items[s.item_id].name, *kb.items[s.item_id].alt_names)
             for w in self.tokenizer.lcut_for_search(normalize(name), HMM=False) if _WORD_OK.match(w)
         } - party_words
         self._build_bm25(docs)
@@ -279,7 +336,8 @@ class Classifier:
             ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], s, evidence[i], strength[i])
             for i, s in scores.items()
         ]
-        out.sort(key=lambda m: (-m.raw, m.scenario.id))
+        # summation order varies with set iteration (hash seed): round so ties break by id everywhere
+        out.sort(key=lambda m: (-round(m.raw, 9), m.scenario.id))
         # the matched words explain an item's best scenario (what is shown); listing them for
         # every scenario a common word touched would cost more than the matching itself
         explained: set[str] = set()

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .classifier import Classifier, ScenarioMatch, load_params
+from .classifier import Classifier, ScenarioMatch, index_key, load_params
 from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingParty
 from .cues import CueReader
 from .kb import DEFAULT_COUNTY, KBLoadError, LoadedKB, UnknownCounty, county_file, load, project_root
@@ -101,9 +101,19 @@ class Engine:
                             f"counties/{cid}/county.yaml: unknown response_profile "
                             f"{loaded.county.policy.response_profile!r}; known: {', '.join(self.profiles)}"
                         )
-                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params), stamp)
+                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, self._index_cache(cid, loaded)), stamp)
                     self._counties[cid] = ctx
         return ctx
+
+    def _index_cache(self, cid: str, loaded: LoadedKB) -> Path | None:
+        """Where the classifier index of this exact list and these parameters is kept."""
+        if not self.use_cache:
+            return None
+        path = self.root / ".cache" / f"clf-{cid}-{loaded.fingerprint}-{index_key(self.params)}.pickle"
+        if not path.exists():
+            for old in path.parent.glob(f"clf-{cid}-*.pickle"):
+                old.unlink(missing_ok=True)
+        return path
 
     def is_loaded(self, county: str | None = None) -> bool:
         cid = county or self.default_county

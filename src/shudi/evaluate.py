@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cues import CueReader
 from .engine import Engine
 
 
@@ -55,7 +56,8 @@ class Outcome:
     items: list[str]
     primary: list[str]
     domain: str | None
-    raw: float  # evidence strength of the best scenario: what abstention is decided on
+    raw: float  # evidence strength of the best scenario over the bar its message must clear:
+    # what abstention is decided on (a service inquiry's strength counts 1/inquiry_factor)
 
 
 @dataclass
@@ -80,14 +82,16 @@ def run_cases(engine: Engine, cases: list[GoldCase], county: str | None = None) 
     classifier = engine.county(county).classifier
     for case in cases:
         result = engine.classify(case.text, top_k=3, county=county)
-        _, matches = classifier.match(case.text)
+        norm, matches = classifier.match(case.text)
+        inquiry = CueReader.facts(engine.cues.read(norm)).get("inquiry") == "true"
+        bar = engine.params.inquiry_factor if inquiry else 1.0
         out.append(Outcome(
             case=case,
             matched=result.matched,
             items=[c.item.id for c in result.candidates],
             primary=[p.id for p in result.candidates[0].primary] if result.candidates else [],
             domain=result.candidates[0].domain.id if result.candidates else None,
-            raw=matches[0].strength if matches else 0.0,
+            raw=matches[0].strength / bar if matches else 0.0,
         ))
     return out
 
@@ -128,7 +132,7 @@ def score(outcomes: list[Outcome]) -> Report:
 def calibrate(outcomes: list[Outcome], min_oos_abstain: float = 0.90) -> float:
     """The smallest threshold on the best scenario's evidence strength that abstains on at least
     `min_oos_abstain` of the out-of-scope messages (the smallest such threshold keeps the most
-    in-scope messages).  It ignores the stricter bar for service inquiries."""
+    in-scope messages); service inquiries count with their stricter bar, as in the engine."""
     oos = sorted(o.raw for o in outcomes if o.case.oos)
     if not oos:
         return 0.0

@@ -1,0 +1,93 @@
+"""Cross-validation on the KB's own example calls (示例来电, kb/examples/).
+
+Each fold builds the classifier with the other folds' examples and classifies its own, so the
+figures say how well example calls teach the classifier about messages it has not seen. This is
+how `example_weight` was chosen (docs/classifier.md); the gold set in tests/data is not used.
+
+    python -m shudi.crossval [--folds 2] [--weights 0.2,0.3,0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
+from .classifier import Classifier, ClassifierParams
+from .engine import Engine
+from .model import KnowledgeBase
+
+
+def fold_of(text: str, folds: int) -> int:
+    """A stable fold per text (not Python's salted hash), so runs are comparable."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % folds
+
+
+@dataclass
+class CrossValidation:
+    folds: int
+    example_weight: float
+    in_scope: int = 0
+    top1_department: int = 0
+    top1_item: int = 0
+    top3_item: int = 0
+    wrongly_abstained: int = 0
+    out_of_scope: int = 0
+    abstained: int = 0
+
+    def report(self) -> str:
+        def pct(a: int, b: int) -> str:
+            return f"{100 * a / b:.1f}%" if b else "n/a"
+
+        return (
+            f"example calls, {self.folds}-fold cross-validation (example_weight {self.example_weight}): "
+            f"{self.in_scope} in scope — top-1 department {pct(self.top1_department, self.in_scope)}, "
+            f"top-1 item {pct(self.top1_item, self.in_scope)}, top-3 item {pct(self.top3_item, self.in_scope)}, "
+            f"wrongly abstained {pct(self.wrongly_abstained, self.in_scope)}; "
+            f"{self.out_of_scope} near-misses — abstained {pct(self.abstained, self.out_of_scope)}"
+        )
+
+
+def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2) -> CrossValidation:
+    cv = CrossValidation(folds=folds, example_weight=params.example_weight)
+    for k in range(folds):
+        train = {sid: tuple(t for t in texts if fold_of(t, folds) != k) for sid, texts in kb.examples.items()}
+        clf = Classifier(dataclasses.replace(kb, examples=train), params)
+        for sid, texts in kb.examples.items():
+            scenario = kb.scenarios[sid]
+            item = kb.items[scenario.item_id]
+            for text in texts:
+                if fold_of(text, folds) != k:
+                    continue
+                cv.in_scope += 1
+                _, matches = clf.match(text)
+                if not matches or not clf.accepts(matches[0]):
+                    cv.wrongly_abstained += 1
+                    continue
+                best = matches[0]
+                cv.top1_department += best.item.primary_for(best.scenario)[:1] == item.primary_for(scenario)[:1]
+                cv.top1_item += best.item.id == item.id
+                cv.top3_item += item.id in list(dict.fromkeys(m.item.id for m in matches))[:3]
+        for text in kb.out_of_scope_examples:
+            if fold_of(text, folds) == k:
+                cv.out_of_scope += 1
+                _, matches = clf.match(text)
+                cv.abstained += not matches or not clf.accepts(matches[0])
+    return cv
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="cross-validate the classifier on the KB's example calls")
+    ap.add_argument("--folds", type=int, default=2)
+    ap.add_argument("--weights", default="", help="comma-separated example_weight values to compare (default: the configured one)")
+    args = ap.parse_args(argv)
+    engine = Engine()
+    kb = engine.county().kb
+    weights = [float(w) for w in args.weights.split(",") if w.strip()] or [engine.params.example_weight]
+    for w in weights:
+        print(cross_validate(kb, engine.params.model_copy(update={"example_weight": w}), args.folds).report())
+
+
+if __name__ == "__main__":
+    main()
