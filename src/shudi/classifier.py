@@ -1,7 +1,8 @@
 """Free text → ranked scenarios and items.
 
-Every scenario is a small document made of its trigger phrases, its name and its item's names.
-A message is scored against all of them with BM25 over three kinds of features:
+Every scenario is a small document made of its trigger phrases, its name, its item's names and,
+at a fraction of their weight, the words of its example calls (kb/examples).  A message is scored
+against all of them with BM25 (postings as numpy arrays) over three kinds of features:
   w: words from jieba in search mode (whole phrases and their sub-words), with a user dictionary
      generated from the KB's own phrases; a word's weight is its BM25 weight across the KB times
      how specific it is in general Chinese (jieba's own frequency table), so that 我们, 问题,
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import jieba
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
@@ -134,7 +136,7 @@ class _Phrase:
 
 
 # what a built classifier keeps besides its tokenizer: the index cache holds exactly these
-_INDEX_FIELDS = ("user_words", "_general_total", "_general_freq", "core_words", "postings", "idf",
+_INDEX_FIELDS = ("user_words", "_general_total", "_general_freq", "core_words", "postings", "capped",
                  "phrases", "by_first_bigram", "by_first_syllables", "phrases_of")
 
 
@@ -150,6 +152,7 @@ class Classifier:
         self.params = params
         self.scenarios: list[Scenario] = [s for i in kb.items.values() for s in i.scenarios]
         self.index = {s.id: n for n, s in enumerate(self.scenarios)}
+        self._id_rank = np.argsort(np.argsort(np.array([s.id for s in self.scenarios], dtype=object)))
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         state = _read_cache(cache) if cache is not None else None
@@ -228,14 +231,23 @@ class Classifier:
         lengths = [sum(d.values()) for d in docs]
         avg = sum(lengths) / max(n, 1)
         kind_weight = {"w": p.weight_word, "b": p.weight_bigram, "p": p.weight_pinyin}
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.idf = {feat: math.log(1 + (n - dfi + 0.5) / (dfi + 0.5)) for feat, dfi in df.items()}
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        idf = {feat: math.log(1 + (n - dfi + 0.5) / (dfi + 0.5)) for feat, dfi in df.items()}
         spec = {feat: self.specificity(feat[2:]) for feat in df if feat[0] == "w"}
         for idx, d in enumerate(docs):
             length_norm = p.k1 * (1 - p.b + p.b * lengths[idx] / avg)
             for feat, tf in d.items():
                 w = kind_weight[feat[0]] * spec.get(feat, 1.0)
-                self.postings[feat].append((idx, w * self.idf[feat] * tf * (p.k1 + 1) / (tf + length_norm)))
+                postings[feat].append((idx, w * idf[feat] * tf * (p.k1 + 1) / (tf + length_norm)))
+        # as arrays, so that a message is scored by a few numpy calls, not a loop per posting
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            feat: (np.array([i for i, _ in ps], dtype=np.intp), np.array([w for _, w in ps])) for feat, ps in postings.items()
+        }
+        # a word's share of the evidence strength: capped unless the word names the matter itself
+        self.capped = {
+            feat: w if feat[2:] in self.core_words else np.minimum(w, p.word_cap)
+            for feat, (_, w) in self.postings.items() if feat[0] == "w"
+        }
 
     def _build_phrases(self, phrases_by_scenario: list[list[str]]) -> None:
         owners: dict[str, set[int]] = defaultdict(set)
@@ -263,44 +275,42 @@ class Classifier:
         p = self.params
         norm = normalize(text)
         feats, _ = _features(norm, self.tokenizer)
-        scores: dict[int, float] = defaultdict(float)
-        strength: dict[int, float] = defaultdict(float)
-        word_weight: dict[int, dict[str, float]] = defaultdict(dict)
+        n = len(self.scenarios)
         n_bigrams = sum(f[0] == "b" for f in feats)
         # a long message collects many weak bigram hits: damp them so length alone does not score
         damp = min(1.0, math.sqrt(p.bigram_norm / n_bigrams)) if n_bigrams else 1.0
         # search mode yields 老年 and 老年人 for one span: count the longest only, and cap each
         # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list
-        words = {f[2:] for f in feats if f[0] == "w"}
-        longer = {w: [o for o in words if o != w and w in o] for w in words}
-        cap = {w: math.inf if w in self.core_words else p.word_cap for w in words}
-        shadowed: list[tuple[str, list[tuple[int, float]]]] = []
-        for feat in feats:
-            postings = self.postings.get(feat)
-            if not postings:
+        hit = [f for f in feats if f in self.postings]
+        words = {f[2:] for f in hit if f[0] == "w"}
+        longer = {w: ["w:" + o for o in words if o != w and w in o] for w in words}
+        word_idx: list[np.ndarray] = []
+        word_val: list[np.ndarray] = []
+        other_idx: list[np.ndarray] = []
+        other_val: list[np.ndarray] = []
+        strength_idx: list[np.ndarray] = []
+        strength_val: list[np.ndarray] = []
+        for feat in hit:
+            idx, val = self.postings[feat]
+            if feat[0] != "w":
+                other_idx.append(idx)
+                other_val.append(val)
                 continue
-            if feat[0] == "w":
-                word = feat[2:]
-                limit = cap[word]
-                if longer[word]:
-                    shadowed.append((word, postings))
-                    for idx, w in postings:
-                        scores[idx] += w
-                        word_weight[idx][word] = w
-                else:
-                    for idx, w in postings:
-                        scores[idx] += w
-                        word_weight[idx][word] = w
-                        strength[idx] += w if w < limit else limit
-            else:
-                for idx, w in postings:
-                    scores[idx] += w * damp
-        for word, postings in shadowed:  # counts only where no longer word of the span hit
-            limit = cap[word]
-            for idx, w in postings:
-                weights = word_weight[idx]
-                if not any(o in weights for o in longer[word]):
-                    strength[idx] += w if w < limit else limit
+            word_idx.append(idx)
+            word_val.append(val)
+            capped = self.capped[feat]
+            if longer[feat[2:]]:  # counts only where no longer word of the span hit
+                idx_longer = np.concatenate([self.postings[o][0] for o in longer[feat[2:]]])
+                keep = ~np.isin(idx, idx_longer)
+                idx, capped = idx[keep], capped[keep]
+            strength_idx.append(idx)
+            strength_val.append(capped)
+
+        def total(idx: list[np.ndarray], val: list[np.ndarray]) -> np.ndarray:
+            return np.bincount(np.concatenate(idx), np.concatenate(val), minlength=n) if idx else np.zeros(n)
+
+        scores = total(word_idx, word_val) + damp * total(other_idx, other_val)
+        strength = total(strength_idx, strength_val)
         evidence: dict[int, list[str]] = defaultdict(list)
         # whole phrases, literally present
         found: set[str] = set()
@@ -318,11 +328,18 @@ class Classifier:
                     found.add(ph.text)
                     self._phrase_hit(ph, f"{ph.text}(同音)", scores, evidence, strength)
         # near-forms for the best candidates, aligned by rapidfuzz
-        top = sorted(scores, key=scores.__getitem__, reverse=True)[: p.fuzzy_top]
+        top = [int(i) for i in np.argsort(-scores, kind="stable")[: p.fuzzy_top] if scores[i] > 0]
+        present = set(norm)
+        min_shared = p.fuzzy_cutoff / (200 - p.fuzzy_cutoff)
         for idx in top:
             best, best_ph, span = 0.0, "", ""
             for ph_text in self.phrases_of[idx]:
                 if len(ph_text) < 3 or ph_text in found:
+                    continue
+                # an alignment of m shared characters scores at most 200m/(len+m) (a window cut
+                # short at the message's edge), so fewer shared characters than this can never reach
+                # the cut-off: an exact filter, far cheaper than aligning
+                if len(ph_text) <= len(norm) and sum(ch in present for ch in ph_text) < min_shared * len(ph_text) - 1e-9:
                     continue
                 al = fuzz.partial_ratio_alignment(ph_text, norm, score_cutoff=p.fuzzy_cutoff)
                 if al is not None and al.score > best:
@@ -332,26 +349,45 @@ class Classifier:
                 scores[idx] += bonus
                 strength[idx] += bonus
                 evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
+        touched = np.flatnonzero(scores > 0)
+        # best first; summation order varies with set iteration (hash seed), so scores are rounded
+        # and ties break by scenario id, the same in every process
+        touched = touched[np.lexsort((self._id_rank[touched], -np.round(scores[touched], 9)))]
+        raw, power = scores.tolist(), strength.tolist()
         out = [
-            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], s, evidence[i], strength[i])
-            for i, s in scores.items()
+            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], raw[i], evidence[i], power[i])
+            for i in touched.tolist()
         ]
-        # summation order varies with set iteration (hash seed): round so ties break by id everywhere
-        out.sort(key=lambda m: (-round(m.raw, 9), m.scenario.id))
-        # the matched words explain an item's best scenario (what is shown); listing them for
-        # every scenario a common word touched would cost more than the matching itself
-        explained: set[str] = set()
-        for m in out:
-            if m.item.id in explained:
-                continue
-            explained.add(m.item.id)
-            hit = word_weight.get(self.index[m.scenario.id], {})
-            for w in sorted(hit, key=lambda w: (-hit[w], w))[:5]:  # the words that weighed most
-                if not any(w in e for e in m.evidence):
-                    m.evidence.append(w)
+        if word_idx:
+            self._explain(out, [f[2:] for f in hit if f[0] == "w"], word_idx, word_val)
         return norm, out
 
-    def _phrase_hit(self, ph: _Phrase, label: str, scores: dict[int, float], evidence: dict[int, list[str]], strength: dict[int, float]) -> None:
+    def _explain(self, out: list[ScenarioMatch], words: list[str], word_idx: list[np.ndarray], word_val: list[np.ndarray]) -> None:
+        """Add the words that weighed most to each item's best scenario (what is shown); listing
+        them for every scenario a common word touched would cost more than the matching itself."""
+        best_of: dict[str, ScenarioMatch] = {}
+        for m in out:
+            best_of.setdefault(m.item.id, m)
+        by_index = {self.index[m.scenario.id]: m for m in best_of.values()}
+        shown = np.zeros(len(self.scenarios), dtype=bool)
+        shown[list(by_index)] = True
+        idx = np.concatenate(word_idx)
+        val = np.concatenate(word_val)
+        word = np.repeat(np.arange(len(words)), [len(i) for i in word_idx])
+        sel = shown[idx]
+        idx, val, word = idx[sel], val[sel], word[sel]
+        alpha = np.argsort(np.argsort(np.array(words, dtype=object)))  # ties: alphabetical word
+        order = np.lexsort((alpha[word], -val, idx))  # per scenario, heaviest word first
+        idx, word = idx[order], word[order]
+        first = np.r_[True, idx[1:] != idx[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(idx)), 0))
+        top = (np.arange(len(idx)) - start) < 5
+        for i, w in zip(idx[top].tolist(), word[top].tolist()):
+            m = by_index[i]
+            if not any(words[w] in e for e in m.evidence):
+                m.evidence.append(words[w])
+
+    def _phrase_hit(self, ph: _Phrase, label: str, scores: np.ndarray, evidence: dict[int, list[str]], strength: np.ndarray) -> None:
         bonus = self.params.phrase_bonus * min(len(ph.text), 6) / 6 / len(ph.scenarios)
         for idx in ph.scenarios:
             scores[idx] += bonus
