@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import yaml
 from openpyxl import Workbook, load_workbook
@@ -981,21 +981,6 @@ class _Entry:
     origin: Literal["baseline", "county"]
 
 
-M = TypeVar("M", bound=BaseModel)
-_FastLoader = getattr(yaml, "CSafeLoader", None)
-
-
-def _read(path: Path, model: type[M]) -> M:
-    """read_model, with libyaml when available (the KB is read twice per import: here and by the
-    trial load); on any problem fall back to read_model for its line-numbered message."""
-    if _FastLoader is not None:
-        try:
-            return model.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=_FastLoader))  # noqa: S506
-        except Exception:  # noqa: BLE001 - read_model reports it properly
-            pass
-    return read_model(path, model)
-
-
 @dataclass
 class _Context:
     root: Path
@@ -1015,23 +1000,23 @@ class _Context:
     @classmethod
     def load(cls, root: Path, county: str) -> _Context:
         kb = root / "kb"
-        departments = _read(kb / "departments.yaml", DepartmentsFile)
-        sources = _read(kb / "sources.yaml", SourcesFile)
+        departments = read_model(kb / "departments.yaml", DepartmentsFile)
+        sources = read_model(kb / "sources.yaml", SourcesFile)
         lawbook = Lawbook.load(kb / "laws" / "registry.yaml", kb / "laws")
         baseline: dict[str, _Entry] = {}
         for path in sorted((kb / "baseline").glob("*.yaml")):
-            dom = _read(path, DomainFile)
+            dom = read_model(path, DomainFile)
             for item in dom.items:
                 baseline[item.id] = _Entry(dom.domain, dom.source, item, "baseline")
         cdir = kb / "counties" / county
         county_file = county_text = None
         if (cdir / "county.yaml").is_file():
             county_text = (cdir / "county.yaml").read_text(encoding="utf-8")
-            county_file = _read(cdir / "county.yaml", CountyFile)
+            county_file = read_model(cdir / "county.yaml", CountyFile)
         county_items: dict[str, _Entry] = {}
         files: dict[Path, DomainFile] = {}
         for path in sorted((cdir / "items").glob("*.yaml")):
-            dom = _read(path, DomainFile)
+            dom = read_model(path, DomainFile)
             files[path] = dom
             for item in dom.items:
                 county_items[item.id] = _Entry(dom.domain, dom.source, item, "county")

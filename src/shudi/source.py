@@ -183,8 +183,9 @@ class LawRegistryFile(Strict):
     laws: list[LawSrc]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers where each mapping starts, for error messages."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that remembers where each mapping starts, for error messages (libyaml's when
+    PyYAML has it: the KB's YAML parses ten times faster)."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
