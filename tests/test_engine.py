@@ -195,3 +195,16 @@ def test_cached_classifier_index_answers_like_a_fresh_one(engine: Engine, tmp_pa
     cache.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, never used
     assert Classifier(kb, params, cache).match("违章建筑")[1][0].scenario.id == fresh.match("违章建筑")[1][0].scenario.id
     assert cache.stat().st_size > 1000
+
+
+def test_explaining_when_no_shown_scenario_has_a_word_hit(engine: Engine) -> None:
+    import numpy as np
+
+    clf = engine.county().classifier
+    matches = clf.match("违章建筑")[1]
+    best = matches[0]
+    other = next(s for s in clf.scenarios if s.item_id != best.item.id)
+    before = list(best.evidence)
+    # a word that hit only a scenario of another item, which is not in the shown list
+    clf._explain([best], ["示例词"], [np.array([clf.index[other.id]])], [np.array([1.0])])
+    assert best.evidence == before

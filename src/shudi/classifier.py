@@ -376,6 +376,8 @@ class Classifier:
         word = np.repeat(np.arange(len(words)), [len(i) for i in word_idx])
         sel = shown[idx]
         idx, val, word = idx[sel], val[sel], word[sel]
+        if not len(idx):  # the words hit only scenarios that are not their item's best
+            return
         alpha = np.argsort(np.argsort(np.array(words, dtype=object)))  # ties: alphabetical word
         order = np.lexsort((alpha[word], -val, idx))  # per scenario, heaviest word first
         idx, word = idx[order], word[order]
