@@ -1,8 +1,8 @@
 """Load the knowledge base of one county: source files + statutes → model + RDF graph.
 
 A county's list is the provincial baseline (kb/baseline) plus its profile
-(kb/counties/<id>/county.yaml: removals, overrides of parties, duties and citations, contacts, policy) and its own extra
-items (kb/counties/<id>/items/*.yaml), resolved at load time.  The result is cached under
+(kb/counties/<id>/county.yaml: removals, overrides of parties, duties and citations, contacts,
+policy) and its own extra items (kb/counties/<id>/items/*.yaml), resolved at load time.  The result is cached under
 .cache/, keyed by a hash of every input file and of the code that builds it, so a change to
 any KB file is never served stale.
 """
