@@ -32,6 +32,7 @@ from shudi.validate import validate_kb
 
 from .make_workbook import COL, SHEET, build_synthetic_root, copy_real_root, make_messy_workbook
 
+
 @pytest.fixture(scope="session")
 def synthetic_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_synthetic_root(tmp_path_factory.mktemp("synthetic") / "root")

@@ -284,6 +284,7 @@ class Classifier:
         hit = [f for f in feats if f in self.postings]
         words = {f[2:] for f in hit if f[0] == "w"}
         longer = {w: ["w:" + o for o in words if o != w and w in o] for w in words}
+        hit_words: list[str] = []
         word_idx: list[np.ndarray] = []
         word_val: list[np.ndarray] = []
         other_idx: list[np.ndarray] = []
@@ -296,11 +297,13 @@ class Classifier:
                 other_idx.append(idx)
                 other_val.append(val)
                 continue
+            word = feat[2:]
+            hit_words.append(word)
             word_idx.append(idx)
             word_val.append(val)
             capped = self.capped[feat]
-            if longer[feat[2:]]:  # counts only where no longer word of the span hit
-                idx_longer = np.concatenate([self.postings[o][0] for o in longer[feat[2:]]])
+            if longer[word]:  # counts only where no longer word of the span hit
+                idx_longer = np.concatenate([self.postings[o][0] for o in longer[word]])
                 keep = ~np.isin(idx, idx_longer)
                 idx, capped = idx[keep], capped[keep]
             strength_idx.append(idx)
@@ -359,7 +362,7 @@ class Classifier:
             for i in touched.tolist()
         ]
         if word_idx:
-            self._explain(out, [f[2:] for f in hit if f[0] == "w"], word_idx, word_val)
+            self._explain(out, hit_words, word_idx, word_val)
         return norm, out
 
     def _explain(self, out: list[ScenarioMatch], words: list[str], word_idx: list[np.ndarray], word_val: list[np.ndarray]) -> None:

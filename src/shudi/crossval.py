@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 
 from .classifier import Classifier, ClassifierParams
 from .engine import Engine
+from .evaluate import fold_of
 from .model import KnowledgeBase
-
-
-def fold_of(text: str, folds: int) -> int:
-    """A stable fold per text (not Python's salted hash), so runs are comparable."""
-    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % folds
 
 
 @dataclass

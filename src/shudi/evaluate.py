@@ -17,6 +17,11 @@ from .cues import CueReader
 from .engine import Engine
 
 
+def fold_of(text: str, folds: int) -> int:
+    """A stable fold per text (not Python's salted hash), so splits are the same in every run."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % folds
+
+
 @dataclass(frozen=True)
 class GoldCase:
     text: str
@@ -29,7 +34,7 @@ class GoldCase:
 
     @property
     def split(self) -> str:
-        return "tune" if int(hashlib.sha1(self.text.encode()).hexdigest(), 16) % 2 == 0 else "holdout"
+        return "tune" if fold_of(self.text, 2) == 0 else "holdout"
 
 
 def load_gold(data_dir: Path) -> list[GoldCase]:

@@ -10,8 +10,8 @@ title row above the header, header names that vary (乡镇职责, 法律依据, 
 领域 cells, department names as people write them (县自然资源和规划局, 镇政府, 住建局),
 citations written every which way (《土地管理法》第77条第1款, 《中华人民共和国消防法》第六十条
 第一款第（三）项).  Items that match the baseline keep their id and scenarios; changed parties,
-duties or citations become county overrides; baseline items missing from the workbook are removed; other items
-become the county's own items.  Every cell that cannot be understood is reported with sheet,
+duties or citations become county overrides; baseline items missing from the workbook are
+removed; other items become the county's own items.  Every cell that cannot be understood is reported with sheet,
 row and column; nothing is dropped silently.  Files are written only when the whole result
 loads (or, with partial=True, the part that does), each through a temporary file and a rename.
 """
