@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from shudi.kb import project_root
 
 ROOT = project_root()
 FIXTURES = Path(__file__).parent / "fixtures"
+# scratch copies of the KB (proposals, imports) share the learned models of the real one: they are
+# keyed by exactly what they were trained on, so sharing never changes an answer, only saves seconds
+os.environ.setdefault("SHUDI_MODEL_CACHE", str(ROOT / ".cache"))
 
 
 @pytest.fixture(scope="session")

@@ -190,8 +190,8 @@ def test_cached_classifier_index_answers_like_a_fresh_one(engine: Engine, tmp_pa
     assert again.tokenizer.total == fresh.tokenizer.total
     for text in ("小区楼顶有人私搭乱建,盖了一间房", "違章見築", "村里有人往河里倒垃圾还烧秸秆", *OUT_OF_SCOPE):
         a, b = again.match(text)[1], fresh.match(text)[1]
-        assert [(m.scenario.id, round(m.raw, 9), round(m.strength, 9), m.evidence) for m in a] == \
-               [(m.scenario.id, round(m.raw, 9), round(m.strength, 9), m.evidence) for m in b]
+        assert [(m.scenario.id, round(m.raw, 9), round(m.strength, 9), round(m.margin, 6), m.evidence) for m in a] == \
+               [(m.scenario.id, round(m.raw, 9), round(m.strength, 9), round(m.margin, 6), m.evidence) for m in b]
     cache.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, never used
     assert Classifier(kb, params, cache).match("违章建筑")[1][0].scenario.id == fresh.match("违章建筑")[1][0].scenario.id
     assert cache.stat().st_size > 1000
@@ -208,3 +208,45 @@ def test_explaining_when_no_shown_scenario_has_a_word_hit(engine: Engine) -> Non
     # a word that hit only a scenario of another item, which is not in the shown list
     clf._explain([best], ["示例词"], [np.array([clf.index[other.id]])], [np.array([1.0])])
     assert best.evidence == before
+
+
+def test_learned_vectors_are_the_fitted_vectorizers(engine: Engine) -> None:
+    import numpy as np
+
+    learned = engine.county().classifier.learned
+    for text in ("小区楼顶有人私搭乱建,盖了一间房", "违章建筑违章建筑", "a  b\tc", "", "hello 你好 hello", normalize("違章見築、垃圾！！")):
+        feats, weights = learned.vector(text)
+        ref = learned.vectorizer.transform([text]).toarray()[0]
+        mine = np.zeros_like(ref)
+        mine[feats] = weights
+        assert np.allclose(mine, ref, atol=1e-6), text
+
+
+def test_learned_model_is_reused_while_its_training_data_is_unchanged(engine: Engine, tmp_path) -> None:
+    import dataclasses
+
+    from shudi.classifier import Classifier
+
+    full = engine.county().kb
+    keep = ["urc.illegal-construction-urban", "ce.street-vending", "ee.straw-burning"]  # small: quick to train
+    kb = dataclasses.replace(full, items={i: full.items[i] for i in keep})
+    first = Classifier(kb, engine.params, tmp_path / "a.pickle")
+    models = list(tmp_path.glob("learned-*.pickle"))
+    assert len(models) == 1
+    stamp = models[0].stat().st_mtime_ns
+    # another list whose scenarios, phrases, duties and calls are the same: another index, the same model
+    second = Classifier(dataclasses.replace(kb, county="other"), engine.params, tmp_path / "b.pickle")
+    assert [m.stat().st_mtime_ns for m in tmp_path.glob("learned-*.pickle")] == [stamp]
+    assert (tmp_path / "b.pickle").is_file()
+    for text in ("楼顶加盖了一间房", "马路上摆摊卖菜", "地里烧秸秆"):
+        assert [m.scenario.id for m in second.match(text)[1]] == [m.scenario.id for m in first.match(text)[1]]
+    # other example calls teach another model
+    fewer = {k: v[:-1] for k, v in kb.examples.items()}
+    Classifier(dataclasses.replace(kb, examples=fewer), engine.params, tmp_path / "c.pickle")
+    assert len(list(tmp_path.glob("learned-*.pickle"))) == 2
+
+
+def test_learned_evidence_names_words_of_the_message(engine: Engine) -> None:
+    result = engine.classify("俺家楼顶让邻居偷着盖了一间彩钢房")
+    learned = [e for c in result.candidates for e in c.evidence if e.endswith("(习得)")]
+    assert all(e.removesuffix("(习得)") in normalize("俺家楼顶让邻居偷着盖了一间彩钢房") for e in learned)

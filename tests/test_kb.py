@@ -206,3 +206,11 @@ def test_example_calls_cover_the_list_and_name_real_scenarios() -> None:
     problems = check_examples([(Path("kw.yaml"), bad)], set(kb.scenarios))
     assert [p.level for p in problems] == ["error", "warning"]
     assert "kw.no-such" in problems[0].message
+    # a call both on and off the list teaches both answers; a file of off-list calls has no domain
+    sid, text = next((k, v[0]) for k, v in kb.examples.items())
+    clash = ExamplesFile(domain=None, out_of_scope=[text])
+    on_list = ExamplesFile(domain="key-work", examples=[ScenarioExamplesSrc(scenario=sid, texts=[text])])
+    problems = check_examples([(Path("a.yaml"), on_list), (Path("off.yaml"), clash)], set(kb.scenarios))
+    assert [p.level for p in problems] == ["error"] and "off.yaml" in problems[0].where
+    with pytest.raises(ValueError, match="domain"):
+        ExamplesFile(domain=None, examples=[ScenarioExamplesSrc(scenario=sid, texts=["示例"])])

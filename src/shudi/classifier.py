@@ -11,9 +11,10 @@ against all of them with BM25 (postings as numpy arrays) over three kinds of fea
   p: toneless pinyin bigrams, so homophone typos from pinyin input still hit (违章见筑).
 Whole trigger phrases found in the message (literally or by pinyin) add phrase evidence, and
 rapidfuzz aligns the best near-form (私搭乱建 ~ 乱搭乱建) for the explanation and a bonus.
-Bigram features rank candidates but do not decide whether the message is on the list at all:
-that decision (abstention) uses the word and phrase evidence only, against a threshold
-calibrated on data (rules/classifier.yaml, docs/classifier.md).
+A linear model learned from the same phrases and the example calls (shudi.learned) ranks the
+candidates together with BM25.  Whether the message is on the list at all (abstention) is decided
+on its margin over the off-list calls' class plus the word and phrase evidence, against a
+threshold calibrated on data (rules/classifier.yaml, docs/classifier.md).
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ from typing import Any
 
 import jieba
 import numpy as np
+import sklearn
 import yaml
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
+from . import learned as learned_module
+from .learned import OUT_OF_SCOPE, LearnedScorer, MessageVector
 from .model import Item, KnowledgeBase, Scenario
 from .normalize import normalize, pinyin_key
 
@@ -63,7 +67,16 @@ class ClassifierParams(BaseModel):
     inquiry_factor: float = 2.0
     word_cap: float = 3.0
     example_weight: float = 0.3  # term frequency a word of an example call (示例来电) adds to its scenario
-
+    # the learned linear model (shudi.learned) and how its decision values join BM25's
+    learned_c: float = 0.5  # SVM regularisation
+    learned_prune: float = 0.02  # weights smaller than this are dropped (memory, not accuracy)
+    learned_weight: float = 1.0  # rank = BM25 score/(score+score_scale) + learned_weight·max(0, value+learned_offset)
+    learned_offset: float = 1.0
+    learned_out_of_scope: bool = True  # off-list example calls form a class of their own
+    learned_duties: bool = True  # the item's duty texts teach each of its scenarios
+    learned_by_item: bool = False  # one class per item instead of per scenario
+    strength_weight: float = 0.1  # confidence = margin over the off-list class + strength_weight·evidence strength
+    max_candidates: int = 40
 
 
 def load_params(path: Path) -> ClassifierParams:
@@ -91,7 +104,8 @@ def _doc_features(phrases: list[str], tokenizer: jieba.Tokenizer) -> Counter[str
     return counts
 
 
-def _read_cache(path: Path) -> dict[str, Any] | None:
+def _read_cache(path: Path, fields: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The dict pickled at path if it holds exactly `fields` (default: the index's)."""
     try:
         with path.open("rb") as fh:
             state = pickle.load(fh)
@@ -100,7 +114,7 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - a bad cache is rebuilt, never used
         path.unlink(missing_ok=True)
         return None
-    return state if isinstance(state, dict) and set(state) == set(_INDEX_FIELDS) else None
+    return state if isinstance(state, dict) and set(state) == set(fields or _INDEX_FIELDS) else None
 
 
 def _write_cache(path: Path, state: dict[str, Any]) -> None:
@@ -126,6 +140,7 @@ class ScenarioMatch:
     raw: float
     evidence: list[str] = field(default_factory=list)
     strength: float = 0.0  # word and phrase evidence only: decides abstention
+    margin: float = 0.0  # learned value of this scenario minus that of the off-list class
 
 
 @dataclass
@@ -137,7 +152,7 @@ class _Phrase:
 
 # what a built classifier keeps besides its tokenizer: the index cache holds exactly these
 _INDEX_FIELDS = ("user_words", "_general_total", "_general_freq", "core_words", "postings", "capped",
-                 "phrases", "by_first_bigram", "by_first_syllables", "phrases_of")
+                 "phrases", "by_first_bigram", "by_first_syllables", "phrases_of", "learned", "learned_label")
 
 
 class Classifier:
@@ -147,7 +162,7 @@ class Classifier:
     it between processes so that a worker starts in about a second (the caller keys the path by
     the KB's fingerprint, the parameters and this module's code)."""
 
-    def __init__(self, kb: KnowledgeBase, params: ClassifierParams, cache: Path | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, params: ClassifierParams, cache: Path | None = None, model_cache: Path | None = None) -> None:
         self.kb = kb
         self.params = params
         self.scenarios: list[Scenario] = [s for i in kb.items.values() for s in i.scenarios]
@@ -155,6 +170,8 @@ class Classifier:
         self._id_rank = np.argsort(np.argsort(np.array([s.id for s in self.scenarios], dtype=object)))
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
+        # learned models are keyed by their training data alone, so any list may share them
+        self._cache_dir = model_cache or (cache.parent if cache is not None else None)
         state = _read_cache(cache) if cache is not None else None
         if state is not None:
             for word, freq in state["user_words"]:
@@ -211,6 +228,55 @@ class Classifier:
         } - party_words
         self._build_bm25(docs)
         self._build_phrases(phrases_by_scenario)
+        texts = [ph for ps in phrases_by_scenario for ph in ps]
+        label_of = self._learned_labels()
+        labels = [label_of[idx] for idx, ps in enumerate(phrases_by_scenario) for _ in ps]
+        for idx, sc in enumerate(self.scenarios):
+            examples = [norm(t) for t in kb.examples.get(sc.id, ())]
+            if params.learned_duties:
+                # the list's own administrative wording (负责…的巡查、发现、制止和报告): what a
+                # department writes when it hands a task to a township (shudi.delegation)
+                item = kb.items[sc.item_id]
+                examples += [norm(t) for t in (item.county_duties, item.township_duties, *(p.duties for p in item.supporting)) if t]
+            texts += examples
+            labels += [label_of[idx]] * len(examples)
+        if params.learned_out_of_scope:
+            off = [norm(t) for t in kb.out_of_scope_examples]
+            texts += off
+            labels += [OUT_OF_SCOPE] * len(off)
+        self.learned = self._learn(texts, labels)
+        self.learned_label = label_of
+
+    def _learned_labels(self) -> np.ndarray:
+        """The learned model's class of each scenario: the scenario itself, or its item
+        (`learned_by_item`: a quarter of the classes to train, the scenario left to BM25)."""
+        if self.params.learned_by_item:
+            items = list(dict.fromkeys(s.item_id for s in self.scenarios))
+            self._label_names = items
+            return np.array([items.index(s.item_id) for s in self.scenarios], dtype=np.intp)
+        self._label_names = [s.id for s in self.scenarios]
+        return np.arange(len(self.scenarios), dtype=np.intp)
+
+    def _learn(self, texts: list[str], labels: list[int]) -> LearnedScorer | None:
+        """Train the learned model, or reuse one trained on exactly these texts and labels: most
+        changes to a list (parties, citations, a new item elsewhere…) leave them as they were, and
+        training takes seconds where the rest of the index takes one."""
+        p = self.params
+        h = hashlib.sha256(f"{p.learned_c} {p.learned_prune} {sklearn.__version__}".encode())
+        h.update(Path(learned_module.__file__).read_bytes())
+        for text, label in zip(texts, labels):
+            h.update(f"{self._label_names[label] if label >= 0 else '-'}\t{text}\n".encode())
+        path = self._cache_dir / f"learned-{h.hexdigest()[:20]}.pickle" if self._cache_dir is not None else None
+        state = _read_cache(path, ("model",)) if path is not None else None
+        if state is not None:
+            return state["model"]
+        model = LearnedScorer.fit(texts, labels, p.learned_c, p.learned_prune)
+        if path is not None:
+            _write_cache(path, {"model": model})
+            # keep the most recent: a list under review, and its example counties, switch among a few
+            for old in sorted(path.parent.glob("learned-*.pickle"), key=lambda f: f.stat().st_mtime)[:-8]:
+                old.unlink(missing_ok=True)
+        return model
 
     def _phrases(self, s: Scenario) -> list[str]:
         item = self.kb.items[s.item_id]
@@ -352,18 +418,40 @@ class Classifier:
                 scores[idx] += bonus
                 strength[idx] += bonus
                 evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
-        touched = np.flatnonzero(scores > 0)
+        if self.learned is not None:
+            learned, off_list, x = self.learned.scores(norm, int(self.learned_label.max()) + 1)
+            learned = learned[self.learned_label]
+        else:
+            learned, off_list, x = np.zeros(n), 0.0, None
+        rank = scores / (scores + p.score_scale) + p.learned_weight * np.maximum(learned + p.learned_offset, 0.0)
+        touched = np.flatnonzero(rank > 0)
         # best first; summation order varies with set iteration (hash seed), so scores are rounded
         # and ties break by scenario id, the same in every process
-        touched = touched[np.lexsort((self._id_rank[touched], -np.round(scores[touched], 9)))]
-        raw, power = scores.tolist(), strength.tolist()
+        touched = touched[np.lexsort((self._id_rank[touched], -np.round(rank[touched], 9)))][: p.max_candidates]
+        raw, power, margin = rank.tolist(), strength.tolist(), (learned - off_list).tolist()
         out = [
-            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], raw[i], evidence[i], power[i])
+            ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], raw[i], evidence[i], power[i], margin[i])
             for i in touched.tolist()
         ]
         if word_idx:
             self._explain(out, hit_words, word_idx, word_val)
+        if x is not None:
+            self._explain_learned(out, x)
         return norm, out
+
+    def _explain_learned(self, out: list[ScenarioMatch], x: MessageVector, items: int = 5) -> None:
+        """The character pairs the learned model weighed most, for the best scenario of the first items."""
+        seen: set[str] = set()
+        for m in out:
+            if m.item.id in seen:
+                continue
+            seen.add(m.item.id)
+            if len(seen) > items:
+                break
+            for pair in self.learned.evidence(x, int(self.learned_label[self.index[m.scenario.id]])):
+                # only pairs that are words: 下那, 我家 weigh a little but explain nothing
+                if self.tokenizer.FREQ.get(pair) and self.specificity(pair) > self.params.general_floor and not any(pair in e for e in m.evidence):
+                    m.evidence.append(f"{pair}(习得)")
 
     def _explain(self, out: list[ScenarioMatch], words: list[str], word_idx: list[np.ndarray], word_val: list[np.ndarray]) -> None:
         """Add the words that weighed most to each item's best scenario (what is shown); listing
@@ -400,8 +488,15 @@ class Classifier:
             evidence[idx].append(label)
 
     def score01(self, raw: float) -> float:
-        return round(raw / (raw + self.params.score_scale), 4) if raw > 0 else 0.0
+        return round(raw / (raw + 1.0), 4) if raw > 0 else 0.0
+
+    def confidence(self, m: ScenarioMatch, inquiry: bool = False) -> float:
+        """How sure the best scenario is on the list at all: the learned model's margin over the
+        off-list class plus the BM25 word and phrase evidence; a service inquiry (怎么办理,
+        需要哪些材料) counts its word evidence at 1/inquiry_factor."""
+        p = self.params
+        return m.margin + p.strength_weight * m.strength / (p.inquiry_factor if inquiry else 1.0)
 
     def accepts(self, m: ScenarioMatch, inquiry: bool = False) -> bool:
-        """On the list, or abstain?  A service inquiry (怎么办理, 需要哪些材料) needs stronger evidence."""
-        return m.strength >= self.params.abstain_below * (self.params.inquiry_factor if inquiry else 1.0)
+        """On the list, or abstain (threshold calibrated on data: docs/classifier.md)?"""
+        return self.confidence(m, inquiry) >= self.params.abstain_below

@@ -2,7 +2,9 @@
 
 Each fold builds the classifier with the other folds' examples and classifies its own, so the
 figures say how well example calls teach the classifier about messages it has not seen. This is
-how `example_weight` was chosen (docs/classifier.md); the gold set in tests/data is not used.
+how `example_weight` and the learned model's parameters were chosen (docs/classifier.md); the
+gold set in tests/data is not used.  Off-list calls are split the same way, since the learned
+model trains on them too.
 
     python -m shudi.crossval [--folds 2] [--weights 0.2,0.3,0.5]
 """
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .classifier import Classifier, ClassifierParams
 from .engine import Engine
-from .evaluate import fold_of
+from .cues import CueReader
+from .evaluate import abstention_threshold, fold_of
 from .model import KnowledgeBase
 
 
@@ -30,6 +33,7 @@ class CrossValidation:
     wrongly_abstained: int = 0
     out_of_scope: int = 0
     abstained: int = 0
+    off_list_confidence: list[float] = field(default_factory=list)  # Classifier.confidence of each off-list call
 
     def report(self) -> str:
         def pct(a: int, b: int) -> str:
@@ -44,11 +48,18 @@ class CrossValidation:
         )
 
 
-def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2) -> CrossValidation:
+    def threshold(self, min_abstain: float = 0.90) -> float:
+        """The abstention threshold that would answer "no match" to min_abstain of the off-list calls."""
+        return abstention_threshold(self.off_list_confidence, min_abstain)
+
+
+def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2, cues: CueReader | None = None) -> CrossValidation:
+    """cues: read service inquiries as the engine does (their word evidence counts less)."""
     cv = CrossValidation(folds=folds, example_weight=params.example_weight)
     for k in range(folds):
         train = {sid: tuple(t for t in texts if fold_of(t, folds) != k) for sid, texts in kb.examples.items()}
-        clf = Classifier(dataclasses.replace(kb, examples=train), params)
+        off_list = tuple(t for t in kb.out_of_scope_examples if fold_of(t, folds) != k)
+        clf = Classifier(dataclasses.replace(kb, examples=train, out_of_scope_examples=off_list), params)
         for sid, texts in kb.examples.items():
             scenario = kb.scenarios[sid]
             item = kb.items[scenario.item_id]
@@ -56,8 +67,9 @@ def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2) 
                 if fold_of(text, folds) != k:
                     continue
                 cv.in_scope += 1
-                _, matches = clf.match(text)
-                if not matches or not clf.accepts(matches[0]):
+                norm, matches = clf.match(text)
+                inquiry = cues is not None and CueReader.facts(cues.read(norm)).get("inquiry") == "true"
+                if not matches or not clf.accepts(matches[0], inquiry):
                     cv.wrongly_abstained += 1
                     continue
                 best = matches[0]
@@ -67,8 +79,10 @@ def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2) 
         for text in kb.out_of_scope_examples:
             if fold_of(text, folds) == k:
                 cv.out_of_scope += 1
-                _, matches = clf.match(text)
-                cv.abstained += not matches or not clf.accepts(matches[0])
+                norm, matches = clf.match(text)
+                inquiry = cues is not None and CueReader.facts(cues.read(norm)).get("inquiry") == "true"
+                cv.abstained += not matches or not clf.accepts(matches[0], inquiry)
+                cv.off_list_confidence.append(clf.confidence(matches[0], inquiry) if matches else float("-inf"))
     return cv
 
 
@@ -81,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     kb = engine.county().kb
     weights = [float(w) for w in args.weights.split(",") if w.strip()] or [engine.params.example_weight]
     for w in weights:
-        print(cross_validate(kb, engine.params.model_copy(update={"example_weight": w}), args.folds).report())
+        cv = cross_validate(kb, engine.params.model_copy(update={"example_weight": w}), args.folds, engine.cues)
+        print(cv.report())
+        print(f"abstention threshold that answers no match to ≥90% of the off-list calls: {cv.threshold()}")
 
 
 if __name__ == "__main__":

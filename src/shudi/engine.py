@@ -7,6 +7,7 @@ guarded by a lock.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,9 @@ class Engine:
                             f"counties/{cid}/county.yaml: unknown response_profile "
                             f"{loaded.county.policy.response_profile!r}; known: {', '.join(self.profiles)}"
                         )
-                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, self._index_cache(cid, loaded)), stamp)
+                    index = self._index_cache(cid, loaded)
+                    models = Path(os.environ["SHUDI_MODEL_CACHE"]) if index and os.environ.get("SHUDI_MODEL_CACHE") else None
+                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, index, models), stamp)
                     self._counties[cid] = ctx
         return ctx
 

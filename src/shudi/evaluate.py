@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +62,7 @@ class Outcome:
     items: list[str]
     primary: list[str]
     domain: str | None
-    raw: float  # evidence strength of the best scenario over the bar its message must clear:
-    # what abstention is decided on (a service inquiry's strength counts 1/inquiry_factor)
+    confidence: float  # of the best scenario (Classifier.confidence): what abstention is decided on
 
 
 @dataclass
@@ -89,14 +89,13 @@ def run_cases(engine: Engine, cases: list[GoldCase], county: str | None = None) 
         result = engine.classify(case.text, top_k=3, county=county)
         norm, matches = classifier.match(case.text)
         inquiry = CueReader.facts(engine.cues.read(norm)).get("inquiry") == "true"
-        bar = engine.params.inquiry_factor if inquiry else 1.0
         out.append(Outcome(
             case=case,
             matched=result.matched,
             items=[c.item.id for c in result.candidates],
             primary=[p.id for p in result.candidates[0].primary] if result.candidates else [],
             domain=result.candidates[0].domain.id if result.candidates else None,
-            raw=matches[0].strength / bar if matches else 0.0,
+            confidence=classifier.confidence(matches[0], inquiry) if matches else float("-inf"),
         ))
     return out
 
@@ -134,20 +133,21 @@ def score(outcomes: list[Outcome]) -> Report:
     return r
 
 
+def abstention_threshold(off_list: list[float], min_abstain: float = 0.90) -> float:
+    """The smallest threshold (to 0.001) on the best scenario's confidence under which at least
+    `min_abstain` of the off-list messages fall, i.e. are answered "no match"; the smallest such
+    threshold keeps the most in-scope messages."""
+    if not off_list:
+        return float("-inf")
+    values = sorted(off_list)
+    boundary = values[math.ceil(min_abstain * len(values)) - 1]  # must itself be abstained on
+    return math.floor(boundary * 1000) / 1000 + 0.001 if math.isfinite(boundary) else -1e9
+
+
 def calibrate(outcomes: list[Outcome], min_oos_abstain: float = 0.90) -> float:
-    """The smallest threshold on the best scenario's evidence strength that abstains on at least
-    `min_oos_abstain` of the out-of-scope messages (the smallest such threshold keeps the most
-    in-scope messages); service inquiries count with their stricter bar, as in the engine."""
-    oos = sorted(o.raw for o in outcomes if o.case.oos)
-    if not oos:
-        return 0.0
-    candidates = sorted(set(o.raw for o in outcomes))
-    best = candidates[-1] + 0.01
-    for t in candidates:
-        if sum(r < t for r in oos) / len(oos) >= min_oos_abstain:
-            best = t
-            break
-    return round(best, 3)
+    """abstention_threshold on the gold set's out-of-scope messages (service inquiries count with
+    their stricter bar, as in the engine)."""
+    return abstention_threshold([o.confidence for o in outcomes if o.case.oos], min_oos_abstain)
 
 
 def format_report(title: str, r: Report) -> str:

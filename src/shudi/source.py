@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DOMAINS: dict[str, str] = {
     "natural-resources": "自然资源",
@@ -128,16 +128,22 @@ class ExamplesFile(Strict):
     item.  They teach the classifier how callers talk; kb/examples/ (baseline) and
     kb/counties/<id>/examples/ (a county's own items)."""
 
-    domain: str
+    domain: str | None  # null: a file of out-of-scope calls only (general 12345 topics)
     examples: list[ScenarioExamplesSrc] = []
     out_of_scope: list[str] = []
 
     @field_validator("domain")
     @classmethod
-    def _domain(cls, v: str) -> str:
-        if v not in DOMAINS:
+    def _domain(cls, v: str | None) -> str | None:
+        if v is not None and v not in DOMAINS:
             raise ValueError(f"unknown domain {v!r}; one of {', '.join(DOMAINS)}")
         return v
+
+    @model_validator(mode="after")
+    def _scenario_examples_need_a_domain(self) -> "ExamplesFile":
+        if self.domain is None and self.examples:
+            raise ValueError("examples of scenarios belong in the file of their domain (domain: null holds out_of_scope only)")
+        return self
 
 
 class AgencySrc(Strict):

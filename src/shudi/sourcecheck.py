@@ -101,6 +101,11 @@ def check_examples(files: list[tuple[Path, ExamplesFile]], scenarios: set[str]) 
                 if text in seen:
                     problems.append(Problem("warning", f"{path.name}:{group.scenario}", f"example repeated: {text[:30]}"))
                 seen.add(text)
+    for path, ex in files:
+        for text in ex.out_of_scope:
+            if text in seen:  # the same call both on and off the list would teach both answers
+                problems.append(Problem("error", f"{path.name}:out_of_scope", f"also given as an example of a scenario, or twice: {text[:30]}"))
+            seen.add(text)
     return problems
 
 
