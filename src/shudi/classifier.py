@@ -74,8 +74,8 @@ class ClassifierParams(BaseModel):
     learned_offset: float = 1.0
     learned_out_of_scope: bool = True  # off-list example calls form a class of their own
     learned_duties: bool = True  # the item's duty texts teach each of its scenarios
-    learned_by_item: bool = False  # one class per item instead of per scenario
-    strength_weight: float = 0.1  # confidence = margin over the off-list class + strength_weight·evidence strength
+    learned_by_item: bool = True  # one class per item instead of per scenario
+    strength_weight: float = 0.05  # confidence = margin over the off-list class + strength_weight·evidence strength
     max_candidates: int = 40
 
 
@@ -259,8 +259,8 @@ class Classifier:
 
     def _learn(self, texts: list[str], labels: list[int]) -> LearnedScorer | None:
         """Train the learned model, or reuse one trained on exactly these texts and labels: most
-        changes to a list (parties, citations, a new item elsewhere…) leave them as they were, and
-        training takes seconds where the rest of the index takes one."""
+        changes to a list (parties, citations, time limits…) leave them as they were, and
+        training takes as long as building the rest of the index."""
         p = self.params
         h = hashlib.sha256(f"{p.learned_c} {p.learned_prune} {sklearn.__version__}".encode())
         h.update(Path(learned_module.__file__).read_bytes())
