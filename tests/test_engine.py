@@ -211,9 +211,15 @@ def test_explaining_when_no_shown_scenario_has_a_word_hit(engine: Engine) -> Non
 
 
 def test_learned_vectors_are_the_fitted_vectorizers(engine: Engine) -> None:
+    import dataclasses
+
     import numpy as np
 
-    learned = engine.county().classifier.learned
+    from shudi.classifier import Classifier
+
+    full = engine.county().kb
+    kb = dataclasses.replace(full, items={i: full.items[i] for i in ("urc.illegal-construction-urban", "ce.street-vending")})
+    learned = Classifier(kb, engine.params).learned  # freshly trained: a cached model drops its vectorizer
     for text in ("小区楼顶有人私搭乱建,盖了一间房", "违章建筑违章建筑", "a  b\tc", "", "hello 你好 hello", normalize("違章見築、垃圾！！")):
         feats, weights = learned.vector(text)
         ref = learned.vectorizer.transform([text]).toarray()[0]

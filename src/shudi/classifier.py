@@ -27,12 +27,12 @@ import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import jieba
 import numpy as np
-import sklearn
 import yaml
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
@@ -262,7 +262,7 @@ class Classifier:
         changes to a list (parties, citations, time limits…) leave them as they were, and
         training takes as long as building the rest of the index."""
         p = self.params
-        h = hashlib.sha256(f"{p.learned_c} {p.learned_prune} {sklearn.__version__}".encode())
+        h = hashlib.sha256(f"{p.learned_c} {p.learned_prune} {metadata.version('scikit-learn')}".encode())
         h.update(Path(learned_module.__file__).read_bytes())
         for text, label in zip(texts, labels):
             h.update(f"{self._label_names[label] if label >= 0 else '-'}\t{text}\n".encode())

@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 OUT_OF_SCOPE = -1  # the class label of calls that are on no item of the list
 _SPACES = re.compile(r"\s\s+")  # as the vectorizer's char analyzer collapses them
@@ -40,7 +41,7 @@ class MessageVector:
 
 @dataclass
 class LearnedScorer:
-    vectorizer: TfidfVectorizer  # kept to check the hand-made vectors against (tests)
+    vectorizer: "TfidfVectorizer | None"  # after fitting only (not pickled): to check the hand-made vectors against
     vocabulary: dict[str, int]
     idf: np.ndarray
     indptr: np.ndarray  # weights as CSR arrays, one row per feature, one column per class
@@ -56,6 +57,11 @@ class LearnedScorer:
         there is nothing to tell apart (a list of one scenario and no off-list calls)."""
         if len(set(labels)) < 2:
             return None
+        # scikit-learn only to train: a worker that loads a cached model starts without importing it
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
         x = vectorizer.fit_transform(texts)
         # a fixed seed: the same KB always learns the same weights (answers do not drift per build)
@@ -75,6 +81,9 @@ class LearnedScorer:
             classes=np.asarray(svm.classes_),
             features=vectorizer.get_feature_names_out(),
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "vectorizer": None}
 
     def vector(self, norm: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, weights): sublinear TF × IDF of character uni- and bigrams, L2-normalised."""
