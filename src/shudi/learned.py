@@ -123,6 +123,11 @@ class LearnedScorer:
             return []
         mine = vec.classes == col
         rows, contrib = vec.rows[mine], vec.contributions[mine]
-        order = np.argsort(-contrib, kind="stable")
-        names = [str(self.features[vec.features[rows[i]]]) for i in order if contrib[i] > 0]
-        return [n for n in names if len(n) > 1][:top]
+        out: list[str] = []
+        for i in np.argsort(-contrib, kind="stable").tolist():
+            if contrib[i] <= 0 or len(out) == top:
+                break
+            name = str(self.features[vec.features[rows[i]]])
+            if len(name) > 1:  # single characters weigh, but explain nothing
+                out.append(name)
+        return out
