@@ -69,7 +69,7 @@ class ClassifierParams(BaseModel):
     example_weight: float = 0.3  # term frequency a word of an example call (示例来电) adds to its scenario
     # the learned linear model (shudi.learned) and how its decision values join BM25's
     learned_c: float = 0.5  # SVM regularisation
-    learned_prune: float = 0.02  # weights smaller than this are dropped (memory, not accuracy)
+    learned_prune: float = 0.02  # weights smaller than this are dropped (no measurable accuracy)
     learned_weight: float = 1.0  # rank = BM25 score/(score+score_scale) + learned_weight·max(0, value+learned_offset)
     learned_offset: float = 1.0
     learned_out_of_scope: bool = True  # off-list example calls form a class of their own
@@ -127,9 +127,11 @@ def _write_cache(path: Path, state: dict[str, Any]) -> None:
 
 
 def index_key(params: ClassifierParams) -> str:
-    """What a cached index depends on besides the KB: the parameters and this module's code."""
+    """What a cached index depends on besides the KB: the parameters and the code of this module
+    and of shudi.learned."""
     h = hashlib.sha256(params.model_dump_json().encode())
     h.update(Path(__file__).read_bytes())
+    h.update(Path(learned_module.__file__).read_bytes())  # the index holds a learned model
     return h.hexdigest()[:12]
 
 

@@ -8,8 +8,9 @@ pull together even when no trigger phrase is present (docs/classifier.md has the
 figures).  Its scores rank candidates together with BM25; whether a message is on the list at all
 is decided against the off-list calls, trained as a class of their own.
 
-The weight matrix is pruned (|w| < prune → 0) and kept sparse: the dense one would hold
-features × scenarios floats (~100 MB) per worker for no measurable accuracy.  A message is turned
+Weights smaller than `prune` are dropped (no measurable accuracy).  With one class per item the
+weight matrix is kept dense (features × items float32, about 20 MB): a message's rows are then one
+numpy index, the cheapest way to score and explain it.  A message is turned
 into its TF-IDF vector here rather than by the fitted vectorizer's `transform`, whose input checks
 cost more than the whole BM25 match; tests/test_engine.py checks that both give the same vector.
 """
@@ -33,10 +34,7 @@ _SPACES = re.compile(r"\s\s+")  # as the vectorizer's char analyzer collapses th
 @dataclass
 class MessageVector:
     features: np.ndarray  # feature indices present in the message
-    weights: np.ndarray  # their TF-IDF weights (L2-normalised)
-    rows: np.ndarray  # for each non-zero weight of those features: which of the message's features
-    classes: np.ndarray  # … and which class it weighs for
-    contributions: np.ndarray  # … and weight × the message's feature weight
+    contributions: np.ndarray  # features × classes: model weight × the message's TF-IDF weight
 
 
 @dataclass
@@ -44,9 +42,7 @@ class LearnedScorer:
     vectorizer: "TfidfVectorizer | None"  # after fitting only (not pickled): to check the hand-made vectors against
     vocabulary: dict[str, int]
     idf: np.ndarray
-    indptr: np.ndarray  # weights as CSR arrays, one row per feature, one column per class
-    indices: np.ndarray
-    data: np.ndarray
+    weights: np.ndarray  # features × classes
     intercept: np.ndarray
     classes: np.ndarray  # scenario indices, and OUT_OF_SCOPE when off-list calls were given
     features: np.ndarray  # feature index → the characters it stands for
@@ -58,7 +54,6 @@ class LearnedScorer:
         if len(set(labels)) < 2:
             return None
         # scikit-learn only to train: a worker that loads a cached model starts without importing it
-        import scipy.sparse as sp
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
@@ -69,14 +64,11 @@ class LearnedScorer:
         coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
         intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
         coef = np.where(np.abs(coef) < prune, 0.0, coef).astype(np.float32)
-        weights = sp.csr_matrix(coef.T)
         return cls(
             vectorizer=vectorizer,
             vocabulary={str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
             idf=vectorizer.idf_.astype(np.float32),
-            indptr=weights.indptr,
-            indices=weights.indices,
-            data=weights.data,
+            weights=np.ascontiguousarray(coef.T),
             intercept=intercept.astype(np.float32),
             classes=np.asarray(svm.classes_),
             features=vectorizer.get_feature_names_out(),
@@ -102,18 +94,13 @@ class LearnedScorer:
     def scores(self, norm: str, n_scenarios: int) -> tuple[np.ndarray, float, MessageVector]:
         """(decision value per scenario, that of the off-list class or -inf, the message's vector)."""
         feats, weights = self.vector(norm)
-        starts, ends = self.indptr[feats], self.indptr[feats + 1]
-        lengths = ends - starts
-        rows = np.repeat(np.arange(len(feats)), lengths)
-        pos = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
-        classes = self.indices[pos]
-        contributions = self.data[pos] * weights[rows]
-        values = np.bincount(classes, contributions, minlength=len(self.classes)) + self.intercept
+        contributions = self.weights[feats] * weights[:, None]
+        values = contributions.sum(axis=0) + self.intercept
         per_scenario = np.full(n_scenarios, -np.inf)
         on_list = self.classes >= 0
         per_scenario[self.classes[on_list]] = values[on_list]
         off = values[~on_list]
-        vec = MessageVector(feats, weights, rows, classes, contributions)
+        vec = MessageVector(feats, contributions)
         return per_scenario, float(off[0]) if len(off) else -np.inf, vec
 
     def evidence(self, vec: MessageVector, scenario: int, top: int = 3) -> list[str]:
@@ -121,13 +108,12 @@ class LearnedScorer:
         col = int(np.searchsorted(self.classes, scenario))
         if col >= len(self.classes) or self.classes[col] != scenario:
             return []
-        mine = vec.classes == col
-        rows, contrib = vec.rows[mine], vec.contributions[mine]
+        contrib = vec.contributions[:, col]
         out: list[str] = []
         for i in np.argsort(-contrib, kind="stable").tolist():
             if contrib[i] <= 0 or len(out) == top:
                 break
-            name = str(self.features[vec.features[rows[i]]])
+            name = str(self.features[vec.features[i]])
             if len(name) > 1:  # single characters weigh, but explain nothing
                 out.append(name)
         return out
