@@ -1,18 +1,18 @@
-"""A linear model of which scenario a message describes, learned from the KB's own words.
+"""A linear model of which item (or scenario) a message describes, learned from the KB's own words.
 
 BM25 over trigger phrases (shudi.classifier) is exact and explainable but knows only the words the
 list and its example calls use.  A linear SVM over character unigrams and bigrams, trained on the
-same trigger phrases, names and example calls (kb/examples), weighs every character pair against
-every scenario at once, so the many ways callers describe one thing (俺家楼顶被人盖了间房 …)
+same trigger phrases, names, duty texts and example calls (kb/examples), weighs every character
+pair against every class at once, so the many ways callers describe one thing (俺家楼顶被人盖了间房 …)
 pull together even when no trigger phrase is present (docs/classifier.md has the cross-validated
 figures).  Its scores rank candidates together with BM25; whether a message is on the list at all
 is decided against the off-list calls, trained as a class of their own.
 
-Weights smaller than `prune` are dropped (no measurable accuracy).  With one class per item the
-weight matrix is kept dense (features × items float32, about 20 MB): a message's rows are then one
-numpy index, the cheapest way to score and explain it.  A message is turned
-into its TF-IDF vector here rather than by the fitted vectorizer's `transform`, whose input checks
-cost more than the whole BM25 match; tests/test_engine.py checks that both give the same vector.
+Weights smaller than `prune` are dropped (no measurable accuracy).  The weight matrix is kept dense
+(features × items, float32, about 28 MB): a message's rows are then one numpy index, the cheapest
+way to score and explain it.  A message is turned into its TF-IDF vector here rather than by the
+fitted vectorizer's `transform`, whose input checks cost more than the whole BM25 match;
+tests/test_engine.py checks that both give the same vector.
 """
 
 from __future__ import annotations
