@@ -63,6 +63,11 @@ def scratch(tmp_path: Path, root: Path) -> Path:
     dest = tmp_path / "proj"
     for name in ("kb", "ontologies", "rules"):
         shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns(".cache"))
+    # the classifier index is keyed by the list's content, which the copy shares: reuse it (the
+    # proposals still validate on a cold load of the KB itself)
+    (dest / ".cache").mkdir()
+    for index in (root / ".cache").glob("clf-*.pickle"):
+        shutil.copy2(index, dest / ".cache" / index.name)
     return dest
 
 
