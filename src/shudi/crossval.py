@@ -44,9 +44,8 @@ class CrossValidation:
             f"{self.in_scope} in scope — top-1 department {pct(self.top1_department, self.in_scope)}, "
             f"top-1 item {pct(self.top1_item, self.in_scope)}, top-3 item {pct(self.top3_item, self.in_scope)}, "
             f"wrongly abstained {pct(self.wrongly_abstained, self.in_scope)}; "
-            f"{self.out_of_scope} near-misses — abstained {pct(self.abstained, self.out_of_scope)}"
+            f"{self.out_of_scope} off-list calls — abstained {pct(self.abstained, self.out_of_scope)}"
         )
-
 
     def threshold(self, min_abstain: float = 0.90) -> float:
         """The abstention threshold that would answer "no match" to min_abstain of the off-list calls."""
@@ -56,6 +55,10 @@ class CrossValidation:
 def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2, cues: CueReader | None = None) -> CrossValidation:
     """cues: read service inquiries as the engine does (their word evidence counts less)."""
     cv = CrossValidation(folds=folds, example_weight=params.example_weight)
+
+    def is_inquiry(norm: str) -> bool:
+        return cues is not None and CueReader.facts(cues.read(norm)).get("inquiry") == "true"
+
     for k in range(folds):
         train = {sid: tuple(t for t in texts if fold_of(t, folds) != k) for sid, texts in kb.examples.items()}
         off_list = tuple(t for t in kb.out_of_scope_examples if fold_of(t, folds) != k)
@@ -68,7 +71,7 @@ def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2, 
                     continue
                 cv.in_scope += 1
                 norm, matches = clf.match(text)
-                inquiry = cues is not None and CueReader.facts(cues.read(norm)).get("inquiry") == "true"
+                inquiry = is_inquiry(norm)
                 if not matches or not clf.accepts(matches[0], inquiry):
                     cv.wrongly_abstained += 1
                     continue
@@ -80,7 +83,7 @@ def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2, 
             if fold_of(text, folds) == k:
                 cv.out_of_scope += 1
                 norm, matches = clf.match(text)
-                inquiry = cues is not None and CueReader.facts(cues.read(norm)).get("inquiry") == "true"
+                inquiry = is_inquiry(norm)
                 cv.abstained += not matches or not clf.accepts(matches[0], inquiry)
                 cv.off_list_confidence.append(clf.confidence(matches[0], inquiry) if matches else float("-inf"))
     return cv
