@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine with only Python 3.11, pip and gcc:
 #   make serve   — create .venv if missing, install, start the service on 127.0.0.1:8000
-#   make test    — same bootstrap, then every test (including notebooks)
+#   make test    — same bootstrap, then every test (including notebooks), in 2 processes (pytest-xdist)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -29,7 +29,7 @@ browser:
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-zenhei)
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q --nbmake tests notebooks
+	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests notebooks
 
 bench: $(STAMP)
 	$(PY) -m shudi.bench
