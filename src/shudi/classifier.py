@@ -231,7 +231,7 @@ class Classifier:
         self._build_bm25(docs)
         self._build_phrases(phrases_by_scenario)
         texts = [ph for ps in phrases_by_scenario for ph in ps]
-        label_of = self._learned_labels()
+        label_of, label_names = self._learned_labels()
         labels = [label_of[idx] for idx, ps in enumerate(phrases_by_scenario) for _ in ps]
         for idx, sc in enumerate(self.scenarios):
             examples = [norm(t) for t in kb.examples.get(sc.id, ())]
@@ -246,20 +246,19 @@ class Classifier:
             off = [norm(t) for t in kb.out_of_scope_examples]
             texts += off
             labels += [OUT_OF_SCOPE] * len(off)
-        self.learned = self._learn(texts, labels)
+        self.learned = self._learn(texts, labels, label_names)
         self.learned_label = label_of
 
-    def _learned_labels(self) -> np.ndarray:
-        """The learned model's class of each scenario: the scenario itself, or its item
-        (`learned_by_item`: a quarter of the classes to train, the scenario left to BM25)."""
+    def _learned_labels(self) -> tuple[np.ndarray, list[str]]:
+        """(the learned model's class of each scenario, the id each class stands for): the scenario
+        itself, or its item (`learned_by_item`: a quarter of the classes to train, the scenario left
+        to BM25)."""
         if self.params.learned_by_item:
             items = list(dict.fromkeys(s.item_id for s in self.scenarios))
-            self._label_names = items
-            return np.array([items.index(s.item_id) for s in self.scenarios], dtype=np.intp)
-        self._label_names = [s.id for s in self.scenarios]
-        return np.arange(len(self.scenarios), dtype=np.intp)
+            return np.array([items.index(s.item_id) for s in self.scenarios], dtype=np.intp), items
+        return np.arange(len(self.scenarios), dtype=np.intp), [s.id for s in self.scenarios]
 
-    def _learn(self, texts: list[str], labels: list[int]) -> LearnedScorer | None:
+    def _learn(self, texts: list[str], labels: list[int], names: list[str]) -> LearnedScorer | None:
         """Train the learned model, or reuse one trained on exactly these texts and labels: most
         changes to a list (parties, citations, time limits…) leave them as they were, and
         training takes as long as building the rest of the index."""
@@ -267,7 +266,7 @@ class Classifier:
         h = hashlib.sha256(f"{p.learned_c} {p.learned_prune} {metadata.version('scikit-learn')}".encode())
         h.update(Path(learned_module.__file__).read_bytes())
         for text, label in zip(texts, labels):
-            h.update(f"{self._label_names[label] if label >= 0 else '-'}\t{text}\n".encode())
+            h.update(f"{names[label] if label >= 0 else '-'}\t{text}\n".encode())
         path = self._cache_dir / f"learned-{h.hexdigest()[:20]}.pickle" if self._cache_dir is not None else None
         state = _read_cache(path, ("model",)) if path is not None else None
         if state is not None:
@@ -421,8 +420,8 @@ class Classifier:
                 strength[idx] += bonus
                 evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
         if self.learned is not None:
-            learned, off_list, x = self.learned.scores(norm, int(self.learned_label.max()) + 1)
-            learned = learned[self.learned_label]
+            per_label, off_list, x = self.learned.scores(norm)
+            learned = per_label[self.learned_label]
         else:
             learned, off_list, x = np.zeros(n), 0.0, None
         rank = scores / (scores + p.score_scale) + p.learned_weight * np.maximum(learned + p.learned_offset, 0.0)

@@ -57,7 +57,7 @@ def cross_validate(kb: KnowledgeBase, params: ClassifierParams, folds: int = 2, 
     cv = CrossValidation(folds=folds, example_weight=params.example_weight)
 
     def is_inquiry(norm: str) -> bool:
-        return cues is not None and CueReader.facts(cues.read(norm)).get("inquiry") == "true"
+        return cues is not None and cues.is_inquiry(norm)
 
     for k in range(folds):
         train = {sid: tuple(t for t in texts if fold_of(t, folds) != k) for sid, texts in kb.examples.items()}

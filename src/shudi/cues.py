@@ -55,6 +55,10 @@ class CueReader:
                     break
         return hits
 
+    def is_inquiry(self, normalized: str) -> bool:
+        """A service inquiry (请问, 怎么办理…): its word evidence counts less (shudi.classifier)."""
+        return self.facts(self.read(normalized)).get("inquiry") == "true"
+
     @staticmethod
     def facts(hits: list[CueHit]) -> dict[str, str]:
         """One value per fact; where the text says both (城区 and 村里), the fact stays unknown."""

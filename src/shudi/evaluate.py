@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cues import CueReader
 from .engine import Engine
 
 
@@ -88,7 +87,7 @@ def run_cases(engine: Engine, cases: list[GoldCase], county: str | None = None) 
     for case in cases:
         result = engine.classify(case.text, top_k=3, county=county)
         norm, matches = classifier.match(case.text)
-        inquiry = CueReader.facts(engine.cues.read(norm)).get("inquiry") == "true"
+        inquiry = engine.cues.is_inquiry(norm)
         out.append(Outcome(
             case=case,
             matched=result.matched,

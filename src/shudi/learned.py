@@ -91,17 +91,18 @@ class LearnedScorer:
         order = np.argsort(idx)
         return idx[order], (w / np.linalg.norm(w))[order].astype(np.float32)
 
-    def scores(self, norm: str, n_scenarios: int) -> tuple[np.ndarray, float, MessageVector]:
-        """(decision value per scenario, that of the off-list class or -inf, the message's vector)."""
+    def scores(self, norm: str) -> tuple[np.ndarray, float, MessageVector]:
+        """(decision value per label — item or scenario index —, that of the off-list class or -inf,
+        the message's vector)."""
         feats, weights = self.vector(norm)
         contributions = self.weights[feats] * weights[:, None]
         values = contributions.sum(axis=0) + self.intercept
-        per_scenario = np.full(n_scenarios, -np.inf)
         on_list = self.classes >= 0
-        per_scenario[self.classes[on_list]] = values[on_list]
+        per_label = np.full(int(self.classes.max()) + 1, -np.inf)
+        per_label[self.classes[on_list]] = values[on_list]
         off = values[~on_list]
         vec = MessageVector(feats, contributions)
-        return per_scenario, float(off[0]) if len(off) else -np.inf, vec
+        return per_label, float(off[0]) if len(off) else -np.inf, vec
 
     def evidence(self, vec: MessageVector, scenario: int, top: int = 3) -> list[str]:
         """The character pairs of the message that weigh most for the scenario."""
