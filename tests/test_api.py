@@ -194,3 +194,47 @@ def test_openapi_and_page(client: TestClient) -> None:
     assert page.status_code == 200 and "<html" in page.text.lower()
     _err(client.get("/no/such/path"), 404)
     json.dumps(spec)
+
+
+# SPARQL answers in the format asked for and the handbook is a page: neither is a JSON model.
+NON_JSON = {("/sparql", "get"), ("/sparql", "post"), ("/v1/lists/{county}/handbook", "get")}
+
+
+def test_every_json_route_declares_its_response_model(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if (path, method) in NON_JSON:
+                continue
+            ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
+            schema = ok["content"]["application/json"]["schema"]
+            assert "$ref" in schema or "$ref" in schema.get("items", {}), (method, path, schema)
+
+
+def test_errors_have_one_shape(client: TestClient) -> None:
+    wrong = [
+        client.get("/v1/items/nr.no-such-item"),                      # unknown id
+        client.get("/v1/items", params={"domain": "moon"}),           # unknown id with the known ones
+        client.get("/v1/items", params={"county": "nowhere"}),        # unknown county
+        client.post("/v1/classify", json={"text": ""}),               # invalid body
+        client.post("/v1/classify", content=b"{not json", headers={"content-type": "application/json"}),
+        client.post("/v1/lists/template/proposals", json={}),         # no token
+        client.get("/v1/laws/land-administration-law/articles/abc"),  # malformed article number
+        client.put("/v1/classify"),                                   # method
+    ]
+    for r in wrong:
+        assert 400 <= r.status_code < 500, r.text
+        body = r.json()
+        assert set(body) == {"error"}, body
+        assert {"code", "message_zh", "message_en"} <= set(body["error"]) <= {"code", "message_zh", "message_en", "details"}
+        if body["error"]["code"] != "invalid_request":  # pydantic's own messages are quoted as they are
+            assert " / " not in body["error"]["message_zh"], body  # each language its own message
+    assert "可选" in wrong[1].json()["error"]["message_zh"] and "known:" in wrong[1].json()["error"]["message_en"]
+    assert wrong[5].status_code == 401
+
+
+def test_validation_errors_list_a_few_fields(client: TestClient) -> None:
+    body = {f"k{i}": i for i in range(5000)} | {"text": "违章建筑"}
+    r = client.post("/v1/classify", json=body)
+    assert r.status_code == 422
+    assert len(r.json()["error"]["details"]) <= 20 and len(r.content) < 10_000

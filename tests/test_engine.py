@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from shudi.cli import app
 from shudi.contract import ClassifyResult, PrecheckRequest
-from shudi.engine import Engine, NotFound
+from shudi.engine import Engine
+from shudi.errors import NotFound
 from shudi.normalize import clean, normalize
 from shudi.precheck import precheck
 

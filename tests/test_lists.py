@@ -105,7 +105,7 @@ def test_proposal_lifecycle(client: TestClient, scratch: Path) -> None:
     # another worker process (its own engine, loaded before the change) sees the new version too
     assert other.classify("饭店门口露天烧烤油烟呛人").candidates[0].primary[0].id == "county.ecology-environment"
     # approving twice is refused
-    assert client.post(f"/v1/lists/template/proposals/{pid}/approve", headers={"Authorization": "Bearer rev-token"}).status_code == 422
+    assert client.post(f"/v1/lists/template/proposals/{pid}/approve", headers={"Authorization": "Bearer rev-token"}).status_code == 409  # a second decision is a conflict
 
 
 def test_invalid_proposal_is_refused(client: TestClient) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .engine import NotFound, citation_out
+from .engine import citation_out
+from .errors import NotFound
 from .model import Item, KnowledgeBase, TimeLimit
 from .normalize import normalize
 from .source import CountyFile
@@ -35,7 +36,7 @@ def departments(kb: KnowledgeBase) -> list[dict[str, Any]]:
 
 def _dept(kb: KnowledgeBase, dept_id: str) -> None:
     if dept_id not in kb.departments:
-        raise NotFound(f"unknown department id {dept_id!r} / 未知部门编号 {dept_id}")
+        raise NotFound(f"未知部门编号 {dept_id}", f"unknown department id {dept_id!r}")
 
 
 def department_items(kb: KnowledgeBase, dept_id: str) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def item_summary(kb: KnowledgeBase, item: Item) -> dict[str, Any]:
 
 def items(kb: KnowledgeBase, domain: str | None, q: str | None) -> list[dict[str, Any]]:
     if domain is not None and domain not in kb.domains:
-        raise NotFound(f"unknown domain id {domain!r} / 未知领域编号 {domain}; known: {', '.join(kb.domains)}")
+        raise NotFound(f"未知领域编号 {domain}", f"unknown domain id {domain!r}", kb.domains)
     needle = normalize(q) if q and q.strip() else None
     out = []
     for item in kb.items.values():
@@ -88,7 +89,7 @@ def _limit(tl: TimeLimit, kb: KnowledgeBase) -> dict[str, Any]:
 def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> dict[str, Any]:
     item = kb.items.get(item_id)
     if item is None:
-        raise NotFound(f"unknown item id {item_id!r} / 未知事项编号 {item_id}")
+        raise NotFound(f"未知事项编号 {item_id}", f"unknown item id {item_id!r}")
     parties = {p.party for p in (*item.primary, *item.supporting)} | {p for s in item.scenarios for p in s.primary_override}
     agencies = [a for p in parties for a in kb.agencies_of(p) if item.id in a.handles]
     return {
@@ -121,10 +122,10 @@ def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> dict[str
 
 def _versions(kb: KnowledgeBase, law_id: str) -> list[StatuteText]:
     if law_id not in kb.lawbook.laws:
-        raise NotFound(f"unknown law id {law_id!r} / 未知法规编号 {law_id}")
+        raise NotFound(f"未知法规编号 {law_id}", f"unknown law id {law_id!r}")
     versions = kb.lawbook.versions.get(law_id)
     if not versions:
-        raise NotFound(f"law {law_id!r} is registered but no text is vendored / 法规 {law_id} 未收录文本")
+        raise NotFound(f"法规 {law_id} 未收录文本", f"law {law_id!r} is registered but no text is vendored")
     return versions
 
 
@@ -170,7 +171,7 @@ def _parse_article_number(number: str) -> tuple[int, int]:
     except ValueError:
         n = 0
     if n <= 0:
-        raise NotFound(f"not an article number: {number!r} / 条号无效 {number}")
+        raise NotFound(f"条号无效 {number}", f"not an article number: {number!r}")
     return n, s
 
 
@@ -180,16 +181,17 @@ def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | N
         try:
             wanted = date.fromisoformat(version)
         except ValueError as exc:
-            raise NotFound(f"not a version date: {version!r} (YYYY-MM-DD) / 版本日期无效") from exc
+            raise NotFound("版本日期无效(应为 YYYY-MM-DD)", f"not a version date: {version!r} (YYYY-MM-DD)") from exc
         text = next((v for v in versions if v.version == wanted), None)
         if text is None:
-            raise NotFound(f"{law_id} has no version {version}; versions: {', '.join(v.version.isoformat() for v in versions)}")
+            raise NotFound(f"{law_id} 无 {version} 版本", f"{law_id} has no version {version}",
+                           [v.version.isoformat() for v in versions])
     else:
         text = versions[-1]
     n, s = _parse_article_number(number)
     art = text.article(n, s)
     if art is None:
-        raise NotFound(f"{text.full_title}({text.version}) has no article {number} / 无此条")
+        raise NotFound(f"《{text.full_title}》({text.version})无此条:{number}", f"{text.full_title}({text.version}) has no article {number}")
     citing = [
         {"id": owner, "label": c.label, "paragraph": c.paragraph, "clause": c.clause}
         for owner, c in kb.all_citations()

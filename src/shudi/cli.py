@@ -133,9 +133,18 @@ def serve(
 
     import uvicorn
 
-    os.environ["SHUDI_COUNTY"] = county
-    uvicorn.run("shudi.api:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info",
-                backlog=4096, timeout_keep_alive=30)
+    if workers == 1:
+        from .api import create_app
+        from .settings import Settings
+
+        uvicorn.run(create_app(Settings(county=county)), host=host, port=port, log_level="info",
+                    backlog=4096, timeout_keep_alive=30)
+        return
+    # worker processes import the app themselves: the county reaches them in their environment
+    os.execvpe(sys.executable, [sys.executable, "-m", "uvicorn", "shudi.api:app_factory", "--factory",
+                                "--host", host, "--port", str(port), "--workers", str(workers),
+                                "--backlog", "4096", "--timeout-keep-alive", "30"],
+               {**os.environ, "SHUDI_COUNTY": county})
 
 
 @app.command("classify")
@@ -200,7 +209,7 @@ def precheck_cmd(
     from pydantic import ValidationError
 
     from .contract import PrecheckRequest
-    from .engine import NotFound
+    from .errors import NotFound
     from .precheck import precheck
 
     engine = _engine(county)
@@ -249,7 +258,7 @@ def delegation_cmd(
     from pydantic import ValidationError
 
     from .delegation import DelegationRequest, check_delegation
-    from .engine import NotFound
+    from .errors import NotFound
 
     engine = _engine(county)
     try:
@@ -270,7 +279,7 @@ def delegation_cmd(
 def item_cmd(item_id: str, county: str = CountyOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """The full 说明书 of one matter."""
     from . import catalog
-    from .engine import NotFound
+    from .errors import NotFound
 
     ctx = _engine(county).county(county)
     try:
@@ -303,7 +312,7 @@ def law_cmd(
 ) -> None:
     """A law's versions, or one article's text and who cites it."""
     from . import catalog
-    from .engine import NotFound
+    from .errors import NotFound
 
     kb = _engine(county).county(county).kb
     try:
@@ -385,17 +394,16 @@ def list_diff(
 def _changes() -> "ListChanges":
     from .engine import Engine
     from .proposals import ListChanges
-    from .store import Store
 
-    engine = Engine()
-    return ListChanges(engine, Store.for_root(engine.root))
+    return ListChanges(Engine())
 
 
-def _who(token: Optional[str], allowed: tuple[str, ...]) -> "Principal":
-    from .proposals import PermissionDenied, authorize
+def _who(changes: "ListChanges", token: Optional[str], allowed: tuple[str, ...]) -> "Principal":
+    from .errors import PermissionDenied
+    from .proposals import authorize
 
     try:
-        return authorize(token, allowed)
+        return authorize(changes.tokens, token, allowed)
     except PermissionDenied as exc:
         _fail(str(exc), 3)
     raise AssertionError("unreachable")
@@ -414,14 +422,15 @@ def list_propose(
     import yaml
     from pydantic import ValidationError
 
-    from .engine import NotFound
-    from .proposals import ProposalIn, ProposalInvalid
+    from .errors import ShudiError
+    from .proposals import ProposalIn
 
-    who = _who(token, ("proposer", "reviewer"))
+    changes = _changes()
+    who = _who(changes, token, ("proposer", "reviewer"))
     try:
         p = ProposalIn.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
-        out = _changes().propose(county, p, who)
-    except (ValidationError, ProposalInvalid, NotFound) as exc:
+        out = changes.propose(county, p, who)
+    except (ValidationError, ShudiError) as exc:
         _fail(f"proposal refused / 变更申请未通过校验:\n{exc}", 2)
     typer.echo(out.model_dump_json(indent=2))
 
@@ -435,13 +444,13 @@ def list_decide(
     token: Optional[str] = TokenOpt,
 ) -> None:
     """Approve (apply as a new version) or reject a pending proposal — reviewer role."""
-    from .engine import NotFound
-    from .proposals import ProposalInvalid
+    from .errors import ShudiError
 
-    who = _who(token, ("reviewer",))
+    changes = _changes()
+    who = _who(changes, token, ("reviewer",))
     try:
-        out = _changes().decide(county, proposal, who, approve, note)
-    except (ProposalInvalid, NotFound) as exc:
+        out = changes.decide(county, proposal, who, approve, note)
+    except ShudiError as exc:
         _fail(str(exc), 2)
     typer.echo(out.model_dump_json(indent=2))
 

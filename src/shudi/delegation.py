@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .contract import MAX_TEXT, Reason, Ref
-from .engine import Engine, NotFound
+from .engine import Engine
+from .errors import NotFound
 from .precheck import find_township, source_label
 
 
@@ -42,7 +43,7 @@ def check_delegation(engine: Engine, req: DelegationRequest) -> DelegationResult
     ctx = engine.county(req.county)
     kb = ctx.kb
     if req.department not in kb.departments or kb.departments[req.department].level != "county":
-        raise NotFound(f"unknown county department {req.department!r} / 未知县直部门 {req.department}")
+        raise NotFound(f"未知县直部门 {req.department}", f"unknown county department {req.department!r}")
     township_id = find_township(ctx.loaded.county, req.township)
     if not req.task and not req.item_id:
         raise ValueError("give task or item_id / 请提供交办事项描述或事项编号")

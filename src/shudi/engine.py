@@ -7,7 +7,6 @@ guarded by a lock.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,17 +14,15 @@ from pathlib import Path
 from .classifier import Classifier, ScenarioMatch, index_key, load_params
 from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingParty
 from .cues import CueReader
-from .kb import DEFAULT_COUNTY, KBLoadError, LoadedKB, UnknownCounty, county_file, load, project_root
+from .errors import NotFound
+from .kb import KBLoadError, LoadedKB, UnknownCounty, county_file, load
 from .model import Citation, Item, KnowledgeBase, Scenario
 from .normalize import has_han
 from .policy import load_profiles
 from .rules import Firing, RulesEngine
+from .settings import Settings
 
 RULE_FILES = ("determination.yaml", "precheck.yaml", "delegation.yaml")
-
-
-class NotFound(LookupError):
-    """An id the caller gave does not exist; the message names it."""
 
 
 @dataclass
@@ -66,9 +63,14 @@ def citation_out(c: Citation) -> CitationOut:
 
 
 class Engine:
-    def __init__(self, root: Path | None = None, default_county: str = DEFAULT_COUNTY, use_cache: bool = True) -> None:
-        self.root = root or project_root()
-        self.default_county = default_county
+    def __init__(self, root: Path | None = None, default_county: str | None = None, use_cache: bool = True,
+                 settings: Settings | None = None) -> None:
+        # a root or county given here (tests, scratch copies) overrides the settings' own
+        settings = settings or Settings()
+        update = {k: v for k, v in (("root", root), ("county", default_county)) if v is not None}
+        self.settings = settings.model_copy(update=update) if update else settings
+        self.root = self.settings.root
+        self.default_county = self.settings.county
         self.use_cache = use_cache
         rules_dir = self.root / "rules"
         self.rules = RulesEngine([rules_dir / f for f in RULE_FILES if (rules_dir / f).is_file()])
@@ -103,7 +105,7 @@ class Engine:
                             f"{loaded.county.policy.response_profile!r}; known: {', '.join(self.profiles)}"
                         )
                     index = self._index_cache(cid, loaded)
-                    models = Path(os.environ["SHUDI_MODEL_CACHE"]) if index and os.environ.get("SHUDI_MODEL_CACHE") else None
+                    models = self.settings.model_cache if index else None
                     ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, index, models), stamp)
                     self._counties[cid] = ctx
         return ctx
@@ -131,7 +133,7 @@ class Engine:
     def item(self, item_id: str, county: str | None = None) -> Item:
         kb = self.county(county).kb
         if item_id not in kb.items:
-            raise NotFound(f"unknown item id {item_id!r} / 未知事项编号 {item_id}")
+            raise NotFound(f"未知事项编号 {item_id}", f"unknown item id {item_id!r}")
         return kb.items[item_id]
 
     # -- classification ---------------------------------------------------------------------

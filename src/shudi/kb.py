@@ -23,10 +23,10 @@ from rdflib import Graph
 from . import graph as graph_mod
 from .lawbook import Lawbook
 from .model import KnowledgeBase, UnresolvedCitation, build_knowledge_base
+from .settings import DEFAULT_COUNTY, Settings
 from .source import CountyFile, DomainFile, ItemSrc, KBSourceError, read_model
 from .sourcecheck import KBSource, Problem, check_examples, check_source, read_examples, read_kb_source
 
-DEFAULT_COUNTY = "template"
 _CODE_FILES = ("source.py", "statutes.py", "lawbook.py", "model.py", "graph.py", "kb.py", "sourcecheck.py")
 
 
@@ -39,9 +39,8 @@ class UnknownCounty(KBLoadError):
 
 
 def project_root() -> Path:
-    """Where kb/, ontologies/ and rules/ live: $SHUDI_ROOT, else the source checkout."""
-    env = os.environ.get("SHUDI_ROOT")
-    return Path(env) if env else Path(__file__).resolve().parents[2]
+    """Where kb/, ontologies/ and rules/ live, for callers handed no settings (the CLI)."""
+    return Settings().root
 
 
 @dataclass

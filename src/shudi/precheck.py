@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from .contract import AgencyRef, Deadline, PrecheckRequest, PrecheckResult, Reason, Ref
 from .cues import CueReader
-from .engine import Engine, NotFound
+from .engine import Engine
+from .errors import NotFound
 from .model import Item, KnowledgeBase, Scenario
 from .source import CitationSrc, CountyFile
 from .workdays import add_working_days
@@ -30,8 +31,8 @@ def find_township(county: CountyFile, township: str) -> str:
     for t in county.townships:
         if key == t.id or key == t.name or key in t.alt:
             return t.id
-    known = ", ".join(f"{t.id}({t.name})" for t in county.townships)
-    raise NotFound(f"unknown township {township!r} in county {county.id} / 未知乡镇(街道) {township}; known: {known}")
+    raise NotFound(f"未知乡镇(街道) {township}", f"unknown township {township!r} in county {county.id}",
+                   (f"{t.id}({t.name})" for t in county.townships))
 
 
 def _tri(v: bool | None) -> str:

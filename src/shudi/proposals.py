@@ -3,12 +3,12 @@
 A proposal is validated against the schema and the SHACL shapes on a scratch copy of kb/ with
 the change applied, then recorded as pending.  Only a reviewer's approval applies it to the
 county's files (kb/counties/<id>/), as a new numbered version; every write is in the audit log.
-Roles come from API tokens configured outside the repository (SHUDI_TOKENS or SHUDI_TOKENS_FILE).
+Roles come from API tokens configured outside the repository (settings `tokens` / `tokens_file`,
+i.e. SHUDI_TOKENS or SHUDI_TOKENS_FILE), read once when the service starts.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ruamel.yaml import YAML
 from sqlalchemy import select
 
-from .engine import Engine, NotFound
+from .engine import Engine
+from .errors import Conflict, NotFound, PermissionDenied, ShudiError
 from .kb import KBLoadError, counties, load
+from .settings import Settings
 from .source import DOMAINS, OVERRIDABLE, CitationSrc, ItemSrc, PartySrc
 from .store import ProposalRow, Store, VersionRow, now
 from .validate import shacl_problems
@@ -33,39 +35,36 @@ class Principal(BaseModel):
     role: Role
 
 
-class PermissionDenied(PermissionError):
-    pass
+class ProposalInvalid(ShudiError, ValueError):
+    """The list would not load or validate with the change applied; `problems` says where."""
 
-
-class ProposalInvalid(ValueError):
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems[:5]))
+        super().__init__(422, "proposal_invalid", "变更后清单校验不通过:" + ";".join(problems[:3]),
+                         "The list would not validate after this change.", problems[:50])
         self.problems = problems
 
 
-def load_tokens() -> dict[str, Principal]:
-    """SHUDI_TOKENS="tok1=reviewer:张三;tok2=proposer:李四" or SHUDI_TOKENS_FILE (YAML:
-    tokens: [{token, role, name}]).  No tokens configured → every write is refused."""
+def load_tokens(settings: Settings) -> dict[str, Principal]:
+    """tokens "tok1=reviewer:张三;tok2=proposer:李四" and/or tokens_file (YAML: tokens: [{token,
+    role, name}]).  No tokens configured → every write is refused."""
     out: dict[str, Principal] = {}
-    spec = os.environ.get("SHUDI_TOKENS", "")
-    for part in filter(None, (p.strip() for p in spec.split(";"))):
+    for part in filter(None, (p.strip() for p in settings.tokens.split(";"))):
         token, _, who = part.partition("=")
         role, _, name = who.partition(":")
         out[token.strip()] = Principal(name=name.strip() or role.strip(), role=role.strip())  # type: ignore[arg-type]
-    path = os.environ.get("SHUDI_TOKENS_FILE")
-    if path and Path(path).is_file():
-        for row in (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("tokens", []):
+    path = settings.tokens_file
+    if path and path.is_file():
+        for row in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tokens", []):
             out[str(row["token"])] = Principal(name=row.get("name", row["role"]), role=row["role"])
     return out
 
 
-def authorize(token: str | None, allowed: tuple[str, ...]) -> Principal:
-    tokens = load_tokens()
+def authorize(tokens: dict[str, Principal], token: str | None, allowed: tuple[str, ...]) -> Principal:
     principal = tokens.get(token or "")
     if principal is None:
-        raise PermissionDenied("missing or unknown API token / 缺少或无效的访问令牌")
+        raise PermissionDenied.unauthenticated()
     if principal.role not in allowed:
-        raise PermissionDenied(f"role {principal.role} may not do this (needs {' or '.join(allowed)}) / 当前角色无此权限")
+        raise PermissionDenied.forbidden(principal.role, allowed)
     return principal
 
 
@@ -187,9 +186,10 @@ def apply_change(kb_root: Path, county: str, p: ProposalIn, baseline_ids: set[st
 
 
 class ListChanges:
-    def __init__(self, engine: Engine, store: Store) -> None:
+    def __init__(self, engine: Engine, store: Store | None = None) -> None:
         self.engine = engine
-        self.store = store
+        self.store = store or Store(engine.settings.store_url())
+        self.tokens = load_tokens(engine.settings)
 
     def _baseline_ids(self) -> set[str]:
         ids: set[str] = set()
@@ -200,7 +200,7 @@ class ListChanges:
     def check(self, county: str, p: ProposalIn) -> None:
         """Validate the list as it would be after the change, on a scratch copy."""
         if county not in counties(self.engine.root):
-            raise NotFound(f"unknown county {county!r} / 未知县(区)")
+            raise NotFound(f"未知县(区) {county}", f"unknown county {county!r}", code="unknown_county")
         if p.kind == "add":
             try:
                 ItemSrc.model_validate({**(p.item or {}), "id": p.item_id})
@@ -233,7 +233,7 @@ class ListChanges:
         with self.store.session() as s:
             row = s.get(ProposalRow, pid)
             if row is None or row.county != county:
-                raise NotFound(f"unknown proposal {pid} for county {county} / 未知变更申请")
+                raise NotFound(f"未知变更申请 {pid}", f"unknown proposal {pid} for county {county}")
             return row
 
     def list(self, county: str, status: str | None = None) -> list[ProposalOut]:
@@ -251,7 +251,8 @@ class ListChanges:
     def decide(self, county: str, pid: int, who: Principal, approve: bool, note: str | None = None) -> ProposalOut:
         row = self.get(county, pid)
         if row.status != "pending":
-            raise ProposalInvalid([f"proposal {pid} is already {row.status} / 该申请已处理"])
+            raise Conflict(f"该申请已处理({row.status}),不能再次决定。", f"proposal {pid} is already {row.status}",
+                           code="already_decided")
         p = ProposalIn.model_validate(row.payload)
         version = None
         if approve:

@@ -1,6 +1,6 @@
 """Read-only SPARQL 1.1 over the KB graph, with a per-query time limit and a row cap.
 
-Two engines sit behind one interface (`SparqlService.run`), chosen by SHUDI_SPARQL_ENGINE:
+Two engines sit behind one interface (`SparqlService.run`), chosen by the settings' sparql_engine:
 
 - ``oxigraph`` (default): pyoxigraph, 10-100x faster than rdflib on the reviewers' queries
   (`make bench`).  Oxigraph cannot interrupt a query, so it runs in worker processes that are
@@ -9,7 +9,7 @@ Two engines sit behind one interface (`SparqlService.run`), chosen by SHUDI_SPAR
   whose every triple-pattern access checks a deadline; past it, evaluation raises (408).
 
 A query waits for a worker at most one time limit, then is refused (503) instead of piling up.
-Limits: SHUDI_SPARQL_TIMEOUT (seconds, default 5), SHUDI_SPARQL_MAX_ROWS (10000).
+Limits: sparql_timeout (seconds, default 5) and sparql_max_rows (10000) in the settings.
 """
 
 from __future__ import annotations
@@ -30,17 +30,14 @@ from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from rdflib.query import Result
 
 from . import oxigraph_worker
+from .errors import ShudiError
 from .kb import LoadedKB
 from .oxigraph_worker import FORMATS, negotiate
 from .stats import PREFIXES
 
 
-@dataclass
-class SparqlError(Exception):
-    status: int
-    code: str
-    zh: str
-    en: str
+class SparqlError(ShudiError):
+    """A query refused, malformed, too slow, or not answerable in the format asked for."""
 
 
 READ_ONLY = SparqlError(403, "sparql_read_only", "本端点只读,不接受 SPARQL UPDATE(INSERT/DELETE/LOAD/CLEAR 等)。",
@@ -129,11 +126,6 @@ class SparqlService:
         self.engine = engine
         self._slots = threading.BoundedSemaphore(workers)
         self._backend = _OxigraphPool(timeout) if engine == "oxigraph" else _RdflibPool(timeout, workers)
-
-    @classmethod
-    def from_env(cls) -> SparqlService:
-        return cls(float(os.environ.get("SHUDI_SPARQL_TIMEOUT", "5")), int(os.environ.get("SHUDI_SPARQL_MAX_ROWS", "10000")),
-                   engine=os.environ.get("SHUDI_SPARQL_ENGINE", "oxigraph"))
 
     def run(self, loaded: LoadedKB, query: str, accept: str) -> SparqlAnswer:
         # queue for a worker as long as one query may run; refuse only when that wait fails

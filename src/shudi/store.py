@@ -1,6 +1,6 @@
 """Persistent state of list changes: proposals, applied versions and the append-only audit log.
 
-SQLite by default (<root>/.data/shudi.sqlite); any SQLAlchemy URL by SHUDI_DB_URL, e.g.
+SQLite by default (<root>/.data/shudi.sqlite); any SQLAlchemy URL by the settings' db_url, e.g.
 postgresql+psycopg://user@host/shudi.  The audit log is append-only: the store never updates or
 deletes its rows, and on SQLite triggers refuse UPDATE and DELETE (on PostgreSQL, grant the
 service role INSERT and SELECT only — see docs/operations.md)."""
@@ -8,9 +8,7 @@ service role INSERT and SELECT only — see docs/operations.md)."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select, text
@@ -91,14 +89,6 @@ class Store:
                 for stmt in _SQLITE_APPEND_ONLY:
                     conn.execute(text(stmt))
         self.session = sessionmaker(self.engine, expire_on_commit=False)
-
-    @classmethod
-    def for_root(cls, root: Path) -> Store:
-        url = os.environ.get("SHUDI_DB_URL")
-        if not url:
-            (root / ".data").mkdir(exist_ok=True)
-            url = f"sqlite:///{root / '.data' / 'shudi.sqlite'}"
-        return cls(url)
 
     def audit(self, s: Session, actor: str, role: str, action: str, county: str, detail: dict[str, Any]) -> None:
         s.add(AuditRow(at=now(), actor=actor, role=role, action=action, county=county,

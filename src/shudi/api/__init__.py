@@ -1,0 +1,53 @@
+"""The HTTP service (FastAPI): one router per user group (`health`, `hotline`, `township`,
+`browse`, `legal`, `lists`, `pages`), their dependencies in `deps`, one error rendering in
+`handlers`.  One Engine per app, in app.state; every error is a specific 4xx with a Chinese and
+an English message — never a traceback."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from ..engine import Engine
+from ..settings import Settings
+from ..sparql import SparqlService
+from . import browse, handlers, health, hotline, legal, lists, pages, township
+
+ROUTERS = (health, hotline, township, browse, legal, lists, pages)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "engine", None) is None:
+            app.state.engine = await run_in_threadpool(lambda: Engine(settings=settings))
+        # read the RDF graph in the background: only SPARQL and the stats need it
+        threading.Thread(target=lambda: app.state.engine.county().loaded.graph, daemon=True).start()
+        yield
+        app.state.sparql.close()
+
+    app = FastAPI(
+        title="shudi 属地管理 API",
+        version="0.1.0",
+        description="谁来管:属地管理事项识别、主体/配合责任确定、乡呼县应呼叫预检,以及法律依据查询。",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sparql = SparqlService(settings.sparql_timeout, settings.sparql_max_rows, engine=settings.sparql_engine)
+    if engine is not None:
+        app.state.engine = engine
+    handlers.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """uvicorn entry (`shudi serve`): settings from the SHUDI_* environment."""
+    return create_app()

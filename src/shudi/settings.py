@@ -1,0 +1,38 @@
+"""The one settings object.  Built once by the service or a CLI command from SHUDI_* environment
+variables (or passed in by a test) and handed down; no other module reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEFAULT_COUNTY = "template"
+
+
+def source_root() -> Path:
+    """The source checkout: where kb/, ontologies/ and rules/ live when SHUDI_ROOT is not set."""
+    return Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHUDI_", extra="ignore", frozen=True)
+
+    root: Path = Field(default_factory=source_root, description="folder holding kb/, rules/, ontologies/")
+    county: str = Field(DEFAULT_COUNTY, description="the county served when a request names none")
+    db_url: str | None = Field(None, description="SQLAlchemy URL of the store; default SQLite under <root>/.data/")
+    tokens: str = Field("", description='API tokens: "tok=role:name;tok2=role:name"')
+    tokens_file: Path | None = Field(None, description="YAML file: tokens: [{token, role, name}]")
+    sparql_timeout: float = Field(5.0, gt=0)
+    sparql_max_rows: int = Field(10000, gt=0)
+    sparql_engine: Literal["oxigraph", "rdflib"] = "oxigraph"
+    model_cache: Path | None = Field(None, description="where learned models are cached (shared by scratch lists)")
+
+    def store_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        (self.root / ".data").mkdir(exist_ok=True)
+        return f"sqlite:///{self.root / '.data' / 'shudi.sqlite'}"
