@@ -14,6 +14,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import catalog
@@ -26,6 +27,7 @@ from .store import Store
 from .kb import KBLoadError, UnknownCounty
 from .precheck import precheck
 from .sparql import SparqlError, SparqlService
+from .startup import Startup
 
 log = logging.getLogger("shudi.api")
 County = Annotated[str | None, Query(max_length=64, description="county id; default: the template county")]
@@ -50,7 +52,9 @@ def _error(status: int, code: str, zh: str, en: str, details: Any = None) -> JSO
 def _ready(app: FastAPI) -> Engine:
     engine = getattr(app.state, "engine", None)
     if engine is None:
-        raise ApiError(503, "not_ready", "知识库尚未加载完成,请稍后再试。", "The knowledge base is still loading; retry shortly.")
+        startup = getattr(app.state, "startup", None)
+        progress = startup.progress() if startup is not None else None
+        raise ApiError(503, "not_ready", "知识库尚未加载完成,请稍后再试。", "The knowledge base is still loading; retry shortly.", progress)
     return engine
 
 
@@ -59,15 +63,23 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        if getattr(app.state, "engine", None) is None:
-            app.state.engine = await run_in_threadpool(Engine, root, default_county)
+        def ready(engine: Engine) -> None:
+            app.state.engine = engine
+            # read the RDF graph in the background: only SPARQL and the stats need it
+            threading.Thread(target=lambda: engine.county().loaded.graph, daemon=True).start()
+
+        if getattr(app.state, "sparql", None) is None:
             app.state.sparql = SparqlService.from_env()
-        # read the RDF graph in the background: only SPARQL and the stats need it
-        threading.Thread(target=lambda: app.state.engine.county().loaded.graph, daemon=True).start()
+        if getattr(app.state, "engine", None) is None:
+            # the port opens at once; the engine loads in the background (/readyz: 503 with progress)
+            app.state.startup = Startup(root, default_county, ready)
+            app.state.startup.start()
+        else:
+            ready(app.state.engine)
         yield
         app.state.sparql.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI and ReDoc files, no CDN
         title="shudi 属地管理 API",
         version="0.1.0",
         description="谁来管:属地管理事项识别、主体/配合责任确定、乡呼县应呼叫预检,以及法律依据查询。",
@@ -137,7 +149,7 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
         stats = getattr(request.app.state, "stats", None)
         if stats is None:
             stats = request.app.state.stats = kb_stats(ctx.loaded.graph)
-        return {"status": "ready", "county": ctx.kb.county, "kb": stats}
+        return {"status": "ready", "county": ctx.kb.county, "county_name": ctx.loaded.county.name, "kb": stats}
 
     # -- engine ---------------------------------------------------------------------------
     @app.post("/v1/classify", response_model=ClassifyResult, tags=["engine"])
@@ -164,6 +176,14 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
         return check_delegation(_ready(request.app), body)
 
     # -- the list -------------------------------------------------------------------------
+    @app.get("/v1/counties", tags=["list"])
+    def counties(request: Request) -> list[dict[str, Any]]:
+        return catalog.county_list(_ready(request.app).root)
+
+    @app.get("/v1/counties/{county}", tags=["list"])
+    def county_profile(request: Request, county: CountyPath) -> dict[str, Any]:
+        return catalog.county_view(_ready(request.app), county)
+
     @app.get("/v1/domains", tags=["list"])
     def domains(request: Request, county: County = None) -> list[dict[str, Any]]:
         return catalog.domains(_ready(request.app).county(county).kb)

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from .engine import NotFound, citation_out
+from .engine import Engine, NotFound, citation_out
+from .kb import counties as kb_counties
+from .kb import read_county
 from .model import Item, KnowledgeBase, TimeLimit
 from .normalize import normalize
+from .policy import ResponseProfile
 from .source import CountyFile
 from .statutes import StatuteText
+from .workdays import add_working_days
 
 GENERAL_CHAPTERS = ("总则", "附则")
 
@@ -119,9 +124,29 @@ def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> dict[str
     }
 
 
+def _title_key(title: str) -> str:
+    return title.strip().strip("《》").removeprefix("中华人民共和国").replace(" ", "")
+
+
+def resolve_law(kb: KnowledgeBase, key: str) -> str:
+    """The law id a reviewer means: the id itself, or the Chinese title, full (中华人民共和国土地管理法)
+    or short (土地管理法), with or without 《》.  Where a repealed law and its successor share a title,
+    the one in force is meant."""
+    if key in kb.lawbook.laws:
+        return key
+    wanted = _title_key(key)
+    hits = [
+        law_id for law_id, law in kb.lawbook.laws.items()
+        if wanted and wanted in {_title_key(law.title), *(_title_key(v.full_title) for v in kb.lawbook.versions.get(law_id, []))}
+    ]
+    hits.sort(key=lambda law_id: kb.lawbook.laws[law_id].replaced_by is not None)
+    if not hits:
+        raise NotFound(f"unknown law {key!r} (id or title) / 未找到法规「{key}」(可用编号、全称或简称)")
+    return hits[0]
+
+
 def _versions(kb: KnowledgeBase, law_id: str) -> list[StatuteText]:
-    if law_id not in kb.lawbook.laws:
-        raise NotFound(f"unknown law id {law_id!r} / 未知法规编号 {law_id}")
+    law_id = resolve_law(kb, law_id)
     versions = kb.lawbook.versions.get(law_id)
     if not versions:
         raise NotFound(f"law {law_id!r} is registered but no text is vendored / 法规 {law_id} 未收录文本")
@@ -144,6 +169,7 @@ def laws(kb: KnowledgeBase) -> list[dict[str, Any]]:
 
 
 def law_detail(kb: KnowledgeBase, law_id: str) -> dict[str, Any]:
+    law_id = resolve_law(kb, law_id)
     versions = _versions(kb, law_id)
     law = kb.lawbook.laws[law_id]
     return {
@@ -175,6 +201,7 @@ def _parse_article_number(number: str) -> tuple[int, int]:
 
 
 def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | None) -> dict[str, Any]:
+    law_id = resolve_law(kb, law_id)
     versions = _versions(kb, law_id)
     if version:
         try:
@@ -238,3 +265,48 @@ def citations_check(kb: KnowledgeBase) -> dict[str, Any]:
         "items_only_general_clauses": general_only,
         "counts": {"superseded_citations": len(superseded), "laws_not_cited": len(uncited), "items_only_general_clauses": len(general_only)},
     }
+
+
+# -- the county profile, as the operator page shows it ---------------------------------------
+def county_list(root: Path) -> list[dict[str, Any]]:
+    """Every county profile of the KB: id, Chinese name, and whether it is example data (示例)."""
+    out = []
+    for cid in kb_counties(root):
+        profile = read_county(root, cid).profile
+        out.append({"id": profile.id, "name": profile.name, "example": profile.example})
+    return out
+
+
+def county_profile(county: CountyFile, profile: ResponseProfile, kb: KnowledgeBase, today: date) -> dict[str, Any]:
+    """What an operator needs of a county beside the matter: its townships, whom to ring (office,
+    phone, hours; 示例 where the profile is example data) and the response deadline, counted in
+    working days from today on the Chinese calendar."""
+    steps = []
+    for step in profile.steps:
+        due, known = add_working_days(today, step.working_days)
+        steps.append({
+            "what": step.what, "working_days": step.working_days,
+            "complexity": {"simple": "一般事项", "complex": "复杂事项"}.get(step.complexity or "", None),
+            "due": due.isoformat(),
+            "note": None if known else "该年度法定节假日安排尚未收录,按周一至周五计算。",
+        })
+    return {
+        "id": county.id, "name": county.name, "example": county.example, "note": county.note,
+        "townships": [{"id": t.id, "name": t.name} for t in county.townships],
+        "contacts": [
+            {"party": c.party, "name": kb.department_name(c.party), "office": c.office, "phone": c.phone,
+             "person": c.person, "hours": c.hours or county.office_hours, "example": county.example or "示例" in c.phone}
+            for c in county.contacts
+        ],
+        "response": {"label": profile.label, "source": kb.sources.get(profile.source, profile.source), "steps": steps,
+                     "from": today.isoformat()},
+    }
+
+
+def county_view(engine: Engine, county: str | None) -> dict[str, Any]:
+    """county_profile of a loaded county, the deadline counted from today in China."""
+    from .precheck import CHINA
+
+    ctx = engine.county(county)
+    profile = engine.profiles[ctx.loaded.county.policy.response_profile]
+    return county_profile(ctx.loaded.county, profile, ctx.kb, datetime.now(CHINA).date())
