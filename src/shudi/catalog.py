@@ -145,6 +145,23 @@ def resolve_law(kb: KnowledgeBase, key: str) -> str:
     return hits[0]
 
 
+def resolve_item(kb: KnowledgeBase, key: str) -> str:
+    """The item id a user means: the id, the name or an alternative name, or the one item whose
+    name contains the words given."""
+    if key in kb.items:
+        return key
+    wanted = normalize(key)
+    exact = [i.id for i in kb.items.values() if wanted in {normalize(n) for n in (i.name, *i.alt_names)}]
+    partial = [i.id for i in kb.items.values() if wanted and wanted in normalize(i.name)]
+    hits = exact or partial
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        names = "、".join(kb.items[h].name for h in hits[:8])
+        raise NotFound(f"{key!r} names several items / 「{key}」对应多个事项:{names},请写全名称")
+    raise NotFound(f"unknown item {key!r} / 未找到事项「{key}」(可用事项名称或编号)")
+
+
 def _versions(kb: KnowledgeBase, law_id: str) -> list[StatuteText]:
     law_id = resolve_law(kb, law_id)
     versions = kb.lawbook.versions.get(law_id)
@@ -185,6 +202,17 @@ def law_detail(kb: KnowledgeBase, law_id: str) -> dict[str, Any]:
     }
 
 
+def _owner_name(kb: KnowledgeBase, owner: str) -> str:
+    """The Chinese name of what cites an article: an item, or 「item」的情形「scenario」."""
+    if owner in kb.items:
+        return kb.items[owner].name
+    sc = kb.scenarios.get(owner)
+    if sc is not None:
+        item = kb.items.get(sc.item_id)
+        return f"{item.name if item else ''}(情形:{sc.name})"
+    return owner
+
+
 def _parse_article_number(number: str) -> tuple[int, int]:
     from .statutes import cn_to_int
 
@@ -218,7 +246,7 @@ def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | N
     if art is None:
         raise NotFound(f"{text.full_title}({text.version}) has no article {number} / 无此条")
     citing = [
-        {"id": owner, "label": c.label, "paragraph": c.paragraph, "clause": c.clause}
+        {"id": owner, "name": _owner_name(kb, owner), "label": c.label, "paragraph": c.paragraph, "clause": c.clause}
         for owner, c in kb.all_citations()
         if c.law_id == law_id and c.version == text.version and c.article == n and c.article_suffix == s
     ]
@@ -310,3 +338,24 @@ def county_view(engine: Engine, county: str | None) -> dict[str, Any]:
     ctx = engine.county(county)
     profile = engine.profiles[ctx.loaded.county.policy.response_profile]
     return county_profile(ctx.loaded.county, profile, ctx.kb, datetime.now(CHINA).date())
+
+
+def item_text(detail: dict[str, Any]) -> list[str]:
+    """item_detail as a reviewer reads it on a terminal: every part of the 说明书, in Chinese."""
+    out = [f"{detail['name']}({detail['domain']['name']} · {detail['type']})", f"县级部门职责:{detail['county_duties']}",
+           f"乡镇(街道)职责:{detail['township_duties']}"]
+    out += [f"主体责任 {p['name']}:{p['duties']}" for p in detail["primary"]]
+    out += [f"配合责任 {p['name']}:{p['duties']}" for p in detail["supporting"]]
+    out += [f"情形 {s['name']} → 主体责任 {'、'.join(p['name'] for p in s['primary'])}" for s in detail["scenarios"]]
+    # the headings always: a reviewer must see that the list says nothing, not wonder if it was left out
+    out.append("办理流程:" + ("" if detail["procedure"] else "清单未载明。"))
+    out += [f"  {s['order']}. {s['step']}({s['actor']['name']}):{s['text']}" for s in detail["procedure"]]
+    out.append("办理时限:" + ("" if detail["time_limits"] else "清单未载明。"))
+    out += [f"  {t['what']}:{t['limit']}" + (f"(依据 {t['basis']['label']})" if t["basis"] else "") for t in detail["time_limits"]]
+    if detail["stationed_agencies"]:
+        out.append("派驻机构:" + "、".join(a["name"] for a in detail["stationed_agencies"]))
+    county = detail["county"]
+    out.append(f"联系方式({county['name']}):" if detail["contacts"] else f"联系方式:{county['name']}资料未载明。")
+    out += [f"  {c['name']} {c['office']} 电话 {c['phone']}" + ("(示例,非真实电话)" if c["example"] else "") for c in detail["contacts"]]
+    out += [f"依据 {c['label']}:{c['text']}" for c in detail["citations"]]
+    return out
