@@ -412,6 +412,7 @@ def test_handbook_reads_as_a_person_would(driver: WebDriver, tmp_path: Path) -> 
     pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
     assert pdf.startswith(b"%PDF") and pages > len(loaded.kb.items), f"{pages} pages"  # every 说明书 starts a page
     (OUT / "handbook-example-a.pdf").write_bytes(pdf)
+    check_printed_handbook(Path(paths["pdf"]), loaded)
 
     driver.get(Path(paths["html"]).as_uri())
     first_row = driver.find_elements(By.CSS_SELECTOR, ".list table tbody tr")[0].find_elements(By.TAG_NAME, "td")
@@ -424,3 +425,35 @@ def test_handbook_reads_as_a_person_would(driver: WebDriver, tmp_path: Path) -> 
     driver.execute_script("arguments[0].scrollIntoView()", flow)
     assert "…" not in flow.text  # steps wrap, never cut
     shot(driver, "handbook-item")
+    text = driver.execute_script("return document.body.innerText")
+    assert_plain(text, "the handbook")
+
+
+HEADINGS = ("责任分工", "具体情形", "办理流程", "办理时限", "联系方式", "法律依据")
+
+
+def check_printed_handbook(pdf_path: Path, loaded) -> None:  # noqa: ANN001
+    """Page numbers at each page's foot, a table of contents whose numbers are where the manuals
+    are, the manuals in the list's order, no heading left alone at the foot of a page."""
+    from pypdf import PdfReader
+
+    from shudi.handbook import anchor_pages, list_order
+
+    reader = PdfReader(pdf_path)
+    texts = [re.sub(r"[ \t]+", " ", p.extract_text()) for p in reader.pages]
+    total = len(texts)
+    for n, text in enumerate(texts[1:], 2):  # the cover has none
+        assert f"第 {n} 页 , 共 {total} 页" in text, f"page {n} has no page number"
+    order = [i for _, items in list_order(loaded.kb) for i in items]
+    pages = anchor_pages(pdf_path)
+    toc = "\n".join(texts[1:5])
+    starts = []
+    for n, item in enumerate(order, 1):
+        page = pages["item-" + item.id.replace(".", "-")]
+        assert re.search(rf"{n}\. {re.escape(item.name)} ?{page}\b", toc), f"目录 does not give page {page} for {item.name}"
+        assert f"{n}. {item.name}" in texts[page - 1].replace("  ", " "), f"{item.name} is not on page {page}"
+        starts.append(page)
+    assert starts == sorted(starts), "the manuals are not in the list's order"
+    for n, text in enumerate(texts, 1):
+        last = text.strip().splitlines()[-1].strip()
+        assert last not in HEADINGS, f"page {n} ends with the heading {last}"
