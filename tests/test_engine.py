@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from typer.testing import CliRunner
 
+from shudi.classifier import LEARNED_MARK
 from shudi.cli import app
 from shudi.contract import ClassifyResult, PrecheckRequest
 from shudi.engine import Engine
@@ -255,5 +256,5 @@ def test_learned_model_is_reused_while_its_training_data_is_unchanged(engine: En
 
 def test_learned_evidence_names_words_of_the_message(engine: Engine) -> None:
     result = engine.classify("俺家楼顶让邻居偷着盖了一间彩钢房")
-    learned = [e for c in result.candidates for e in c.evidence if e.endswith("(习得)")]
-    assert all(e.removesuffix("(习得)") in normalize("俺家楼顶让邻居偷着盖了一间彩钢房") for e in learned)
+    learned = [e for c in result.candidates for e in c.evidence if e.endswith(LEARNED_MARK)]
+    assert all(e.removesuffix(LEARNED_MARK) in normalize("俺家楼顶让邻居偷着盖了一间彩钢房") for e in learned)

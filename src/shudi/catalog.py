@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from .engine import citation_out
+from .engine import Engine, citation_out
 from .errors import NotFound
+from .kb import counties as kb_counties
+from .kb import read_county
 from .model import Item, KnowledgeBase, TimeLimit
 from .normalize import normalize
+from .policy import ResponseProfile
 from .source import CountyFile
 from .statutes import StatuteText
+from .workdays import add_working_days
 
 GENERAL_CHAPTERS = ("总则", "附则")
 
@@ -120,9 +125,46 @@ def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> dict[str
     }
 
 
+def _title_key(title: str) -> str:
+    return title.strip().strip("《》").removeprefix("中华人民共和国").replace(" ", "")
+
+
+def resolve_law(kb: KnowledgeBase, key: str) -> str:
+    """The law id a reviewer means: the id itself, or the Chinese title, full (中华人民共和国土地管理法)
+    or short (土地管理法), with or without 《》.  Where a repealed law and its successor share a title,
+    the one in force is meant."""
+    if key in kb.lawbook.laws:
+        return key
+    wanted = _title_key(key)
+    hits = [
+        law_id for law_id, law in kb.lawbook.laws.items()
+        if wanted and wanted in {_title_key(law.title), *(_title_key(v.full_title) for v in kb.lawbook.versions.get(law_id, []))}
+    ]
+    hits.sort(key=lambda law_id: kb.lawbook.laws[law_id].replaced_by is not None)
+    if not hits:
+        raise NotFound(f"未找到法规「{key}」(可用编号、全称或简称)", f"unknown law {key!r} (id or title)")
+    return hits[0]
+
+
+def resolve_item(kb: KnowledgeBase, key: str) -> str:
+    """The item id a user means: the id, the name or an alternative name, or the one item whose
+    name contains the words given."""
+    if key in kb.items:
+        return key
+    wanted = normalize(key)
+    exact = [i.id for i in kb.items.values() if wanted in {normalize(n) for n in (i.name, *i.alt_names)}]
+    partial = [i.id for i in kb.items.values() if wanted and wanted in normalize(i.name)]
+    hits = exact or partial
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        names = "、".join(kb.items[h].name for h in hits[:8])
+        raise NotFound(f"「{key}」对应多个事项:{names},请写全名称", f"{key!r} names several items")
+    raise NotFound(f"未找到事项「{key}」(可用事项名称或编号)", f"unknown item {key!r}")
+
+
 def _versions(kb: KnowledgeBase, law_id: str) -> list[StatuteText]:
-    if law_id not in kb.lawbook.laws:
-        raise NotFound(f"未知法规编号 {law_id}", f"unknown law id {law_id!r}")
+    law_id = resolve_law(kb, law_id)
     versions = kb.lawbook.versions.get(law_id)
     if not versions:
         raise NotFound(f"法规 {law_id} 未收录文本", f"law {law_id!r} is registered but no text is vendored")
@@ -145,6 +187,7 @@ def laws(kb: KnowledgeBase) -> list[dict[str, Any]]:
 
 
 def law_detail(kb: KnowledgeBase, law_id: str) -> dict[str, Any]:
+    law_id = resolve_law(kb, law_id)
     versions = _versions(kb, law_id)
     law = kb.lawbook.laws[law_id]
     return {
@@ -158,6 +201,17 @@ def law_detail(kb: KnowledgeBase, law_id: str) -> dict[str, Any]:
         ],
         "cited_articles": sorted({c.article_label for _, c in kb.all_citations() if c.law_id == law_id}),
     }
+
+
+def _owner_name(kb: KnowledgeBase, owner: str) -> str:
+    """The Chinese name of what cites an article: an item, or 「item」的情形「scenario」."""
+    if owner in kb.items:
+        return kb.items[owner].name
+    sc = kb.scenarios.get(owner)
+    if sc is not None:
+        item = kb.items.get(sc.item_id)
+        return f"{item.name if item else ''}(情形:{sc.name})"
+    return owner
 
 
 def _parse_article_number(number: str) -> tuple[int, int]:
@@ -176,6 +230,7 @@ def _parse_article_number(number: str) -> tuple[int, int]:
 
 
 def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | None) -> dict[str, Any]:
+    law_id = resolve_law(kb, law_id)
     versions = _versions(kb, law_id)
     if version:
         try:
@@ -193,7 +248,7 @@ def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | N
     if art is None:
         raise NotFound(f"《{text.full_title}》({text.version})无此条:{number}", f"{text.full_title}({text.version}) has no article {number}")
     citing = [
-        {"id": owner, "label": c.label, "paragraph": c.paragraph, "clause": c.clause}
+        {"id": owner, "name": _owner_name(kb, owner), "label": c.label, "paragraph": c.paragraph, "clause": c.clause}
         for owner, c in kb.all_citations()
         if c.law_id == law_id and c.version == text.version and c.article == n and c.article_suffix == s
     ]
@@ -240,3 +295,69 @@ def citations_check(kb: KnowledgeBase) -> dict[str, Any]:
         "items_only_general_clauses": general_only,
         "counts": {"superseded_citations": len(superseded), "laws_not_cited": len(uncited), "items_only_general_clauses": len(general_only)},
     }
+
+
+# -- the county profile, as the operator page shows it ---------------------------------------
+def county_list(root: Path) -> list[dict[str, Any]]:
+    """Every county profile of the KB: id, Chinese name, and whether it is example data (示例)."""
+    out = []
+    for cid in kb_counties(root):
+        profile = read_county(root, cid).profile
+        out.append({"id": profile.id, "name": profile.name, "example": profile.example})
+    return out
+
+
+def county_profile(county: CountyFile, profile: ResponseProfile, kb: KnowledgeBase, today: date) -> dict[str, Any]:
+    """What an operator needs of a county beside the matter: its townships, whom to ring (office,
+    phone, hours; 示例 where the profile is example data) and the response deadline, counted in
+    working days from today on the Chinese calendar."""
+    steps = []
+    for step in profile.steps:
+        due, known = add_working_days(today, step.working_days)
+        steps.append({
+            "what": step.what, "working_days": step.working_days,
+            "complexity": {"simple": "一般事项", "complex": "复杂事项"}.get(step.complexity or "", None),
+            "due": due.isoformat(),
+            "note": None if known else "该年度法定节假日安排尚未收录,按周一至周五计算。",
+        })
+    return {
+        "id": county.id, "name": county.name, "example": county.example, "note": county.note,
+        "townships": [{"id": t.id, "name": t.name} for t in county.townships],
+        "contacts": [
+            {"party": c.party, "name": kb.department_name(c.party), "office": c.office, "phone": c.phone,
+             "person": c.person, "hours": c.hours or county.office_hours, "example": county.example or "示例" in c.phone}
+            for c in county.contacts
+        ],
+        "response": {"label": profile.label, "source": kb.sources.get(profile.source, profile.source), "steps": steps,
+                     "from": today.isoformat()},
+    }
+
+
+def county_view(engine: Engine, county: str | None) -> dict[str, Any]:
+    """county_profile of a loaded county, the deadline counted from today in China."""
+    from .precheck import CHINA
+
+    ctx = engine.county(county)
+    profile = engine.profiles[ctx.loaded.county.policy.response_profile]
+    return county_profile(ctx.loaded.county, profile, ctx.kb, datetime.now(CHINA).date())
+
+
+def item_text(detail: dict[str, Any]) -> list[str]:
+    """item_detail as a reviewer reads it on a terminal: every part of the 说明书, in Chinese."""
+    out = [f"{detail['name']}({detail['domain']['name']} · {detail['type']})", f"县级部门职责:{detail['county_duties']}",
+           f"乡镇(街道)职责:{detail['township_duties']}"]
+    out += [f"主体责任 {p['name']}:{p['duties']}" for p in detail["primary"]]
+    out += [f"配合责任 {p['name']}:{p['duties']}" for p in detail["supporting"]]
+    out += [f"情形 {s['name']} → 主体责任 {'、'.join(p['name'] for p in s['primary'])}" for s in detail["scenarios"]]
+    # the headings always: a reviewer must see that the list says nothing, not wonder if it was left out
+    out.append("办理流程:" + ("" if detail["procedure"] else "清单未载明。"))
+    out += [f"  {s['order']}. {s['step']}({s['actor']['name']}):{s['text']}" for s in detail["procedure"]]
+    out.append("办理时限:" + ("" if detail["time_limits"] else "清单未载明。"))
+    out += [f"  {t['what']}:{t['limit']}" + (f"(依据 {t['basis']['label']})" if t["basis"] else "") for t in detail["time_limits"]]
+    if detail["stationed_agencies"]:
+        out.append("派驻机构:" + "、".join(a["name"] for a in detail["stationed_agencies"]))
+    county = detail["county"]
+    out.append(f"联系方式({county['name']}):" if detail["contacts"] else f"联系方式:{county['name']}资料未载明。")
+    out += [f"  {c['name']} {c['office']} 电话 {c['phone']}" + ("(示例,非真实电话)" if c["example"] else "") for c in detail["contacts"]]
+    out += [f"依据 {c['label']}:{c['text']}" for c in detail["citations"]]
+    return out

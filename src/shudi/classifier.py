@@ -20,6 +20,7 @@ threshold calibrated on data (rules/classifier.yaml, docs/classifier.md).
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import pickle
@@ -42,6 +43,10 @@ from .learned import OUT_OF_SCOPE, LearnedScorer, MessageVector
 from .model import Item, KnowledgeBase, Scenario
 from .normalize import normalize, pinyin_key
 
+# jieba announces every dictionary load on its own logger ("Building prefix dict…", "Loading
+# model cost…"): chatter in every CLI call and in the service log, never news to a user
+jieba.setLogLevel(logging.WARNING)
+
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD_OK = re.compile(r"^[\u3400-\u9fffa-z0-9]{2,}$")
 
@@ -59,6 +64,7 @@ class ClassifierParams(BaseModel):
     fuzzy_top: int = 8
     item_name_weight: int = 1
     abstain_below: float = 4.0
+    unsure_below: float = 1.5  # answered, but shown to users with a low-confidence warning
     score_scale: float = 6.0
     general_low: float = 7.0
     general_high: float = 12.0
@@ -133,6 +139,10 @@ def index_key(params: ClassifierParams) -> str:
     h.update(Path(__file__).read_bytes())
     h.update(Path(learned_module.__file__).read_bytes())  # the index holds a learned model
     return h.hexdigest()[:12]
+
+
+# the suffix of a word that weighed through the model learned from example calls (what users read)
+LEARNED_MARK = "(同类来电用语)"
 
 
 @dataclass
@@ -418,7 +428,7 @@ class Classifier:
                 bonus = p.fuzzy_bonus * (best / 100) * min(len(best_ph), 6) / 6
                 scores[idx] += bonus
                 strength[idx] += bonus
-                evidence[idx].append(f"{span}≈{best_ph}({best:.0f})")
+                evidence[idx].append(f"{span}(近似「{best_ph}」)")  # users read it: no scores, no symbols
         if self.learned is not None:
             per_label, off_list, x = self.learned.scores(norm)
             learned = per_label[self.learned_label]
@@ -452,7 +462,7 @@ class Classifier:
             for pair in self.learned.evidence(x, int(self.learned_label[self.index[m.scenario.id]])):
                 # only pairs that are words: 下那, 我家 weigh a little but explain nothing
                 if self.tokenizer.FREQ.get(pair) and self.specificity(pair) > self.params.general_floor and not any(pair in e for e in m.evidence):
-                    m.evidence.append(f"{pair}(习得)")
+                    m.evidence.append(f"{pair}{LEARNED_MARK}")
 
     def _explain(self, out: list[ScenarioMatch], words: list[str], word_idx: list[np.ndarray], word_val: list[np.ndarray]) -> None:
         """Add the words that weighed most to each item's best scenario (what is shown); listing

@@ -18,10 +18,13 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .proposals import ListChanges, Principal
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="属地管理 rules engine and knowledge base.")
-kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
+# plain click help (rich_markup_mode=None): rich tables print type metavars (<bool>) and cut
+# long option names in a narrow terminal
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="属地管理 rules engine and knowledge base.")
+kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
 app.add_typer(kb_app, name="kb")
-list_app = typer.Typer(no_args_is_help=True, help="A county's list: diff, change proposals, audit, Excel import/export.")
+list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A county's list: diff, change proposals, audit, Excel import/export.")
 app.add_typer(list_app, name="list")
 
 CountyOpt = typer.Option(DEFAULT_COUNTY, "--county", help="county profile id (kb/counties/<id>)")
@@ -181,15 +184,17 @@ def classify(
     if not result.matched:
         typer.echo("未匹配到清单事项(no match)。")
         return
+    if result.unsure:
+        typer.echo("注意:识别把握不大,请人工核对事项后再派单。")
     for n, c in enumerate(result.candidates, 1):
-        typer.echo(f"{n}. {c.item.name} [{c.item.id}] / {c.scenario.name if c.scenario else '-'}  score {c.score:.2f}")
+        typer.echo(f"{n}. {c.item.name} / {c.scenario.name if c.scenario else '一般情形'}  匹配度 {c.score:.0%}")
         typer.echo(f"   主体责任: {'、'.join(p.name for p in c.primary)}")
-        typer.echo(f"   配合责任: {'、'.join(p.name for p in c.supporting)}")
+        typer.echo(f"   配合责任: {'、'.join(p.name for p in c.supporting) or '无'}")
         for cit in c.citations[:2]:
             typer.echo(f"   依据: {cit.label}")
-        typer.echo(f"   证据: {'、'.join(c.evidence[:6])}")
+        typer.echo(f"   识别依据: {'、'.join(c.evidence[:6])}")
         for r in c.rules:
-            typer.echo(f"   规则: {r}")
+            typer.echo(f"   适用规则: {r.partition(': ')[2] or r}")  # the statement; the rule id is in --json
 
 
 @app.command("precheck")
@@ -233,15 +238,15 @@ def precheck_cmd(
     label = {"call": "可以呼叫", "no_call": "不应呼叫", "study_first": "先研究论证"}[result.decision]
     typer.echo(f"结论: {label}" + (f"({'紧急' if result.mode == 'urgent' else '普通'})" if result.mode else ""))
     if result.item:
-        typer.echo(f"事项: {result.item.name} [{result.item.id}]")
+        typer.echo(f"事项: {result.item.name}")
     for d in result.call_departments:
-        typer.echo(f"呼叫: {d.name} [{d.id}]")
+        typer.echo(f"呼叫: {d.name}")
     for a in result.coordinate_agencies:
-        typer.echo(f"协调派驻机构: {a.name} [{a.id}]")
+        typer.echo(f"协调派驻机构: {a.name}")
     for d in result.deadlines:
         typer.echo(f"时限: {d.what} — {d.due}" + (f"({d.note})" if d.note else ""))
     for r in result.reasons:
-        typer.echo(f"理由[{r.rule}]: {r.principle} {r.why}(来源:{r.source})")
+        typer.echo(f"理由: {r.principle} {r.why}(来源:{r.source})")
 
 
 @app.command("delegation")
@@ -270,42 +275,37 @@ def delegation_cmd(
         typer.echo(result.model_dump_json(indent=2))
         return
     label = {"admitted": "准入", "refused": "不予准入", "needs_admission": "须履行准入程序"}[result.decision]
-    typer.echo(f"结论: {label}" + (f"  事项: {result.item.name} [{result.item.id}]" if result.item else "  (清单外事项)"))
+    typer.echo(f"结论: {label}" + (f"  事项: {result.item.name}" if result.item else "  (清单外事项)"))
     for r in result.reasons:
-        typer.echo(f"理由[{r.rule}]: {r.principle} {r.why}(来源:{r.source})")
+        typer.echo(f"理由: {r.principle} {r.why}(来源:{r.source})")
 
 
 @app.command("item")
-def item_cmd(item_id: str, county: str = CountyOpt, as_json: bool = typer.Option(False, "--json")) -> None:
-    """The full 说明书 of one matter."""
+def item_cmd(
+    item: str = typer.Argument(..., metavar="ITEM", help="the matter's name (非法占用土地) or id"),
+    county: str = CountyOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The full 说明书 of one matter: duties, scenarios, procedure, time limits, contacts, articles."""
     from . import catalog
     from .errors import NotFound
 
     ctx = _engine(county).county(county)
     try:
-        detail = catalog.item_detail(ctx.kb, ctx.loaded.county, item_id)
+        detail = catalog.item_detail(ctx.kb, ctx.loaded.county, catalog.resolve_item(ctx.kb, item))
     except NotFound as exc:
         _fail(str(exc), 2)
     if as_json:
         _emit(detail)
         return
-    typer.echo(f"{detail['name']} [{detail['id']}] {detail['domain']['name']} · {detail['type']}")
-    typer.echo(f"县级部门职责: {detail['county_duties']}")
-    typer.echo(f"乡镇(街道)职责: {detail['township_duties']}")
-    for p in detail["primary"]:
-        typer.echo(f"主体责任 {p['name']}: {p['duties']}")
-    for p in detail["supporting"]:
-        typer.echo(f"配合责任 {p['name']}: {p['duties']}")
-    for s in detail["scenarios"]:
-        typer.echo(f"情形 {s['name']} → {'、'.join(p['name'] for p in s['primary'])}")
-    for c in detail["citations"]:
-        typer.echo(f"依据 {c['label']}: {c['text']}")
+    for line in catalog.item_text(detail):
+        typer.echo(line)
 
 
 @app.command("law")
 def law_cmd(
-    law_id: str,
-    article: Optional[str] = typer.Argument(None, help="article number, e.g. 77 or 七十七"),
+    law_id: str = typer.Argument(..., metavar="LAW", help="the law's title (土地管理法, 中华人民共和国土地管理法) or id"),
+    article: Optional[str] = typer.Argument(None, metavar="[ARTICLE]", help="article number, e.g. 77 or 七十七"),
     version: Optional[str] = typer.Option(None, "--version"),
     county: str = CountyOpt,
     as_json: bool = typer.Option(False, "--json"),
@@ -319,13 +319,19 @@ def law_cmd(
         detail = catalog.article_detail(kb, law_id, article, version) if article else catalog.law_detail(kb, law_id)
     except NotFound as exc:
         _fail(str(exc), 2)
-    if as_json or not article:
+    if as_json:
         _emit(detail)
+        return
+    if not article:
+        typer.echo(f"《{detail['title']}》({detail['level']})" + ("" if not detail["replaced_by"] else ",已废止"))
+        for v in detail["versions"]:
+            typer.echo(f"  {v['version']} 版{'(现行)' if v['current'] else ''}:{v['articles']} 条")
+        typer.echo("清单引用的条文:" + ("、".join(detail["cited_articles"]) or "无"))
         return
     typer.echo(f"《{detail['law']['title']}》({detail['version']}{'' if detail['current'] else ',已被取代'}) {detail['article']}")
     typer.echo(detail["text"])
     for c in detail["cited_by"]:
-        typer.echo(f"  被引用: {c['id']}")
+        typer.echo(f"  被引用: {c['name']}")
 
 
 @app.command("sparql")

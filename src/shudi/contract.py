@@ -52,6 +52,8 @@ class ClassifyResult(BaseModel):
     normalized: str = Field(description="the text as matched (cleaned, simplified)")
     facts: dict[str, bool] = Field(default_factory=dict, description="facts read from the text (emergency, planning_area...)")
     county: str = "template"
+    confidence: float | None = Field(None, description="how sure the best candidate is on the list (the classifier's confidence)")
+    unsure: bool = Field(False, description="matched, but with a confidence under rules/classifier.yaml unsure_below: check by hand")
 
 
 def _text_ok(v: str) -> str:

@@ -15,6 +15,7 @@ class CueSrc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     fact: str
     value: str
+    label: str  # plain Chinese, shown to users instead of fact=value
     statement: str
     source: CitationSrc | str
     phrases: list[str]
@@ -33,6 +34,7 @@ class CueHit:
     value: str
     phrase: str
     statement: str
+    label: str = ""
 
 
 class CueReader:
@@ -51,7 +53,7 @@ class CueReader:
                 while start >= 0 and self._negated(normalized, start):
                     start = normalized.find(phrase, start + 1)
                 if start >= 0:
-                    hits.append(CueHit(cue.fact, cue.value, phrase, cue.statement))
+                    hits.append(CueHit(cue.fact, cue.value, phrase, cue.statement, cue.label))
                     break
         return hits
 

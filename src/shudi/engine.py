@@ -8,6 +8,7 @@ guarded by a lock.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from .policy import load_profiles
 from .rules import Firing, RulesEngine
 from .settings import Settings
 
+# the slow stage of a first start (or after the list changed): shudi.startup tells users about it
+BUILDING = "正在构建检索索引并训练模型"
 RULE_FILES = ("determination.yaml", "precheck.yaml", "delegation.yaml")
 
 
@@ -64,13 +67,15 @@ def citation_out(c: Citation) -> CitationOut:
 
 class Engine:
     def __init__(self, root: Path | None = None, default_county: str | None = None, use_cache: bool = True,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> None:
         # a root or county given here (tests, scratch copies) overrides the settings' own
         settings = settings or Settings()
         update = {k: v for k, v in (("root", root), ("county", default_county)) if v is not None}
         self.settings = settings.model_copy(update=update) if update else settings
         self.root = self.settings.root
         self.default_county = self.settings.county
+        # progress: told in plain Chinese what loading is doing (the service's /readyz shows it)
+        self._progress = progress or (lambda _stage: None)
         self.use_cache = use_cache
         rules_dir = self.root / "rules"
         self.rules = RulesEngine([rules_dir / f for f in RULE_FILES if (rules_dir / f).is_file()])
@@ -98,6 +103,7 @@ class Engine:
                 stamp = self._stamp(cid)
                 ctx = self._counties.get(cid)
                 if ctx is None or ctx.stamp != stamp:
+                    self._progress("正在读取清单和法律文本")
                     loaded = load(cid, self.root, use_cache=self.use_cache)
                     if loaded.county.policy.response_profile not in self.profiles:
                         raise KBLoadError(
@@ -105,6 +111,7 @@ class Engine:
                             f"{loaded.county.policy.response_profile!r}; known: {', '.join(self.profiles)}"
                         )
                     index = self._index_cache(cid, loaded)
+                    self._progress("正在读取检索索引" if index is not None and index.exists() else BUILDING)
                     models = self.settings.model_cache if index else None
                     ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, index, models), stamp)
                     self._counties[cid] = ctx
@@ -203,13 +210,17 @@ class Engine:
         cites: dict[str, Citation] = {}
         for c in [*(sc.citations if sc else ()), *item.citations]:
             cites.setdefault(c.label, c)
+        primary = item.primary_for(sc)
         return Candidate(
             item=Ref(id=item.id, name=item.name),
             domain=Ref(id=item.domain, name=kb.domains[item.domain]),
             scenario=Ref(id=sc.id, name=sc.name) if sc else None,
             score=score,
-            primary=[Ref(id=p, name=kb.department_name(p)) for p in item.primary_for(sc)],
-            supporting=[SupportingParty(id=p.party, name=kb.department_name(p.party), duties=p.duties) for p in item.supporting],
+            primary=[Ref(id=p, name=kb.department_name(p)) for p in primary],
+            # the owner is not its own supporter: a scenario that moves the primary responsibility to a
+            # supporting party (社会生活噪声 → 县公安局) leaves that party in the primary box only
+            supporting=[SupportingParty(id=p.party, name=kb.department_name(p.party), duties=p.duties)
+                        for p in item.supporting if p.party not in primary],
             citations=[citation_out(c) for c in cites.values()],
             evidence=pick.evidence,
             rules=pick.rules,
@@ -222,18 +233,22 @@ class Engine:
         text_facts = CueReader.facts(hits)
         picks = self._rollup(matches)
         # the list is Chinese: a message without a single Han character is out of scope
-        matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0], text_facts.get("inquiry") == "true")
+        inquiry = text_facts.get("inquiry") == "true"
+        matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0], inquiry)
+        confidence = ctx.classifier.confidence(matches[0], inquiry) if matches else None
         candidates: list[Candidate] = []
         if matched:
             # candidates far below the best are noise, not alternatives
             picks = [p for p in picks if p.raw >= 0.3 * picks[0].raw][: top_k + 2]
             picks = self._determine(ctx.kb, picks, text_facts, matches)[:top_k]
             for p in picks:
-                p.evidence += [f"{h.phrase}→{h.fact}={h.value}" for h in hits]
+                p.evidence += [f"{h.phrase}→{h.label}" for h in hits]  # the fact in plain Chinese
             candidates = [self.candidate(ctx.kb, p, ctx.classifier.score01(p.raw)) for p in picks]
         facts = {k: v == "true" for k, v in text_facts.items() if v in ("true", "false")}
         if "planning_area" in text_facts:
             facts["rural_planning_area"] = text_facts["planning_area"] == "rural"
         return ClassifyResult(
-            matched=matched, candidates=candidates, text=text, normalized=norm, facts=facts, county=ctx.kb.county
+            matched=matched, candidates=candidates, text=text, normalized=norm, facts=facts, county=ctx.kb.county,
+            confidence=round(confidence, 4) if confidence is not None else None,
+            unsure=matched and confidence is not None and confidence < self.params.unsure_below,
         )

@@ -14,8 +14,12 @@ from .kb import LoadedKB
 from .model import Item, KnowledgeBase
 
 CSS = """
-@page { size: A4; margin: 16mm 14mm; }
-@page list { size: A4 landscape; margin: 12mm 12mm; }
+@page { size: A4; margin: 16mm 14mm 18mm;
+        @bottom-center { content: "第 " counter(page) " 页,共 " counter(pages) " 页"; font-size: 9pt; color: #555; } }
+@page list { size: A4 landscape; margin: 12mm 12mm 15mm;
+             @bottom-center { content: "第 " counter(page) " 页,共 " counter(pages) " 页"; font-size: 9pt; color: #555; } }
+@page cover { @bottom-center { content: none; } }
+.cover { page: cover; }
 .list { page: list; max-width: 273mm; margin: 0 auto; }
 .manual { max-width: 190mm; margin: 0 auto; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif;
@@ -24,6 +28,21 @@ h1 { font-size: 20pt; text-align: center; margin: 40mm 0 6mm; }
 h2 { font-size: 14pt; border-bottom: 2px solid #8b1a1a; padding-bottom: 2px; margin-top: 10mm; page-break-before: always; }
 h3 { font-size: 12pt; margin: 6mm 0 2mm; color: #8b1a1a; }
 h4 { font-size: 10.5pt; margin: 3mm 0 1mm; }
+/* a heading never stands alone at a page's foot: it goes over with what it heads */
+h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+h4 + table, h4 + svg, h4 + p { break-before: avoid; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+.toc { page-break-before: always; max-width: 190mm; margin: 0 auto; }
+.toc h2 { page-break-before: avoid; }
+.toc ol { list-style: none; padding: 0; margin: 0; }
+.toc li { display: flex; align-items: baseline; margin: 1mm 0; }
+.toc li.part { font-weight: bold; margin-top: 3mm; }
+.toc li.domain { font-weight: bold; margin: 2mm 0 0 4mm; }
+.toc li.entry { margin-left: 8mm; }
+.toc a { color: inherit; text-decoration: none; }
+.toc .dots { flex: 1; border-bottom: 1px dotted #999; margin: 0 2mm; min-width: 10mm; }
+.toc .pg { width: 12mm; text-align: right; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0; font-size: 9pt; }
 th, td { border: 1px solid #777; padding: 2px 4px; vertical-align: top; }
 th { background: #f1e6e6; }
@@ -82,34 +101,68 @@ LIST_HEAD = ["序号", "事项类型", "事项名称", "县级部门职责", "�
 LIST_WIDTHS = [4, 6, 9, 24, 24, 15, 8, 10]
 
 
-def render(loaded: LoadedKB) -> str:
+def list_order(kb: KnowledgeBase) -> list[tuple[str, list[Item]]]:
+    """The list's own order: by domain as the list publishes them, each domain's items as its
+    file gives them (the order of the published list), numbered straight through."""
+    return [(dname, items) for did, dname in kb.domains.items() if (items := [i for i in kb.items.values() if i.domain == did])]
+
+
+def _toc(order: list[tuple[str, list[Item]]], pages: dict[str, int]) -> str:
+    """The table of contents; `pages` (anchor → page number) comes from a first printing, as
+    Chromium does not resolve target-counter(): the cell keeps its width empty or filled, so the
+    second printing paginates exactly as the first."""
+    def entry(anchor: str, text: str, cls: str) -> str:
+        pg = pages.get(anchor)
+        return (f"<li class='{cls}'><a href='#{escape(anchor)}'>{escape(text)}</a><span class='dots'></span>"
+                f"<span class='pg'>{pg if pg else ''}</span></li>")
+
+    out = ["<div class='toc'><h2 id='toc'>目录</h2><ol>", entry("part-list", "一、“属地管理”事项主体责任和配合责任清单", "part")]
+    out += [entry(f"list-{k}", f"{dname}领域", "domain") for k, (dname, _) in enumerate(order)]
+    out.append(entry("part-manual", "二、事项说明书", "part"))
+    n = 0
+    for dname, items in order:
+        out.append(f"<li class='domain'>{escape(dname)}领域</li>")
+        for item in items:
+            n += 1
+            out.append(entry(_anchor(item), f"{n}. {item.name}", "entry"))
+    out.append("</ol></div>")
+    return "".join(out)
+
+
+def _anchor(item: Item) -> str:
+    return "item-" + item.id.replace(".", "-")
+
+
+def render(loaded: LoadedKB, pages: dict[str, int] | None = None) -> str:
     kb, county = loaded.kb, loaded.county
+    order = list_order(kb)
     out = [f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{escape(county.name)}“属地管理”工作手册</title>"
-           f"<style>{CSS}</style></head><body>",
+           f"<style>{CSS}</style></head><body><div class='cover'>",
            f"<h1>{escape(county.name)}<br>“属地管理”工作手册</h1>",
-           f"<p class='cover-note'>清单版本 {county.version} · 共 {len(kb.items)} 项事项 · 由 shudi 知识库生成</p>"]
+           f"<p class='cover-note'>清单版本 {county.version} · 共 {len(kb.items)} 项事项</p>"]
     if county.example:
         out.append("<p class='cover-note example'>示例数据:本手册所列联系方式均为示例占位,不是真实电话。</p>")
-    out.append("<div class='list'><h2>一、“属地管理”事项主体责任和配合责任清单</h2>")
+    out.append("</div>")
+    out.append(_toc(order, pages or {}))
+    out.append("<div class='list'><h2 id='part-list'>一、“属地管理”事项主体责任和配合责任清单</h2>")
     n = 0
-    for did, dname in kb.domains.items():
-        items = [i for i in kb.items.values() if i.domain == did]
-        if not items:
-            continue
-        out.append(f"<h3>{escape(dname)}领域</h3>")
+    for k, (dname, items) in enumerate(order):
+        out.append(f"<h3 id='list-{k}'>{escape(dname)}领域</h3>")
         rows = []
         for item in items:
             n += 1
-            rows.append([str(n), escape(item.type), escape(item.name), escape(item.county_duties), escape(item.township_duties),
-                         "<br>".join(escape(c.label) for c in item.citations),
+            rows.append([str(n), escape(item.type), f"<a href='#{_anchor(item)}'>{escape(item.name)}</a>", escape(item.county_duties),
+                         escape(item.township_duties), "<br>".join(escape(c.label) for c in item.citations),
                          escape("、".join(kb.department_name(p.party) for p in item.primary)),
                          escape("、".join(kb.department_name(p.party) for p in item.supporting))])
         out.append(_table(rows, LIST_HEAD, LIST_WIDTHS))
-    out.append("</div><div class='manual'><h2>二、事项说明书</h2>")
-    for item in kb.items.values():
+    out.append("</div><div class='manual'><h2 id='part-manual'>二、事项说明书</h2>")
+    n = 0
+    for item in (i for _, items in order for i in items):
+        n += 1
         detail = catalog.item_detail(kb, county, item.id)
-        out.append(f"<section class='item' id='{escape(item.id)}'><h3>{escape(item.name)}</h3>")
-        out.append(f"<p>领域:{escape(kb.domains[item.domain])} · 事项类型:{escape(item.type)} · 编号:{escape(item.id)}</p>")
+        out.append(f"<section class='item' id='{_anchor(item)}'><h3>{n}. {escape(item.name)}</h3>")
+        out.append(f"<p>领域:{escape(kb.domains[item.domain])} · 事项类型:{escape(item.type)}</p>")
         out.append("<h4>责任分工</h4>")
         rows = [[("主体责任" if p in item.primary else "配合责任"), escape(kb.department_name(p.party)), escape(p.duties)]
                 for p in (*item.primary, *item.supporting)]
@@ -127,8 +180,9 @@ def render(loaded: LoadedKB) -> str:
             out.append(_table(rows, ["环节", "时限", "依据"]))
         if detail["contacts"]:
             out.append("<h4>联系方式</h4>")
-            rows = [[escape(c["name"]), escape(c["office"]), escape(c["phone"])] for c in detail["contacts"]]
-            out.append(_table(rows, ["单位", "责任科室", "联系电话"]))
+            hours = county.office_hours or ""
+            rows = [[escape(c["name"]), escape(c["office"]), escape(c["phone"]), escape(hours)] for c in detail["contacts"]]
+            out.append(_table(rows, ["单位", "责任科室", "联系电话", "办公时间"]))
         out.append("<h4>法律依据</h4>")
         seen: set[str] = set()
         for c in [*detail["citations"], *(c for s in detail["scenarios"] for c in s["citations"])]:
@@ -164,4 +218,19 @@ def write_handbook(loaded: LoadedKB, out_dir: Path, pdf: bool = True) -> dict[st
     html_path.write_text(render(loaded), encoding="utf-8")
     pdf_path = out_dir / f"handbook-{loaded.kb.county}.pdf"
     made = pdf and print_pdf(html_path, pdf_path)
+    if made:
+        # second printing: the table of contents gets the page numbers the first one found
+        pages = anchor_pages(pdf_path)
+        if pages:
+            html_path.write_text(render(loaded, pages), encoding="utf-8")
+            made = print_pdf(html_path, pdf_path)
     return {"html": str(html_path), "pdf": str(pdf_path) if made else None}
+
+
+def anchor_pages(pdf_path: Path) -> dict[str, int]:
+    """Page number (from 1) of every anchor the PDF links to: Chromium writes each link target as a
+    named destination."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf_path)
+    return {name.lstrip("/"): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}

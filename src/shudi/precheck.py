@@ -16,6 +16,14 @@ from .source import CitationSrc, CountyFile
 from .workdays import add_working_days
 
 FACTS = ("emergency", "within_township_authority", "dispatched_agency_can_solve", "studied_cannot_solve")
+# the facts as a township clerk reads them in the reasons (never the keys: emergency=unknown)
+FACT_LABELS = {
+    "emergency": "紧急情况",
+    "within_township_authority": "属乡镇(街道)职权范围",
+    "dispatched_agency_can_solve": "派驻机构能够解决",
+    "studied_cannot_solve": "已研究论证、确实无法解决",
+}
+TRI_LABELS = {None: "未知", True: "是", False: "否"}
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -96,8 +104,8 @@ def precheck(engine: Engine, req: PrecheckRequest) -> PrecheckResult:
     decisive = firings[0].rule  # the rule set is exhaustive and mutually exclusive
     decision = decisive.then["decision"]
     mode = decisive.then.get("mode")
-    given = "、".join(f"{k}={_tri(v)}" for k, v in facts.items())
-    reasons.append(Reason(rule=decisive.id, principle=decisive.statement, why=f"事实:{given}", source=source_label(kb, decisive.source)))
+    given = ";".join(f"{FACT_LABELS[k]}:{TRI_LABELS[v]}" for k, v in facts.items())
+    reasons.append(Reason(rule=decisive.id, principle=decisive.statement, why=f"事实认定——{given}", source=source_label(kb, decisive.source)))
 
     call_departments: list[Ref] = []
     fallback_id = engine.rules.files["precheck"].fallback_item
@@ -105,7 +113,7 @@ def precheck(engine: Engine, req: PrecheckRequest) -> PrecheckResult:
         item = kb.items[fallback_id]
         primary = item.primary_for(None)
         reasons.append(Reason(rule="fallback.emergency", principle="突发事件无法识别具体事项的,按突发事件先期处置与信息报告事项呼叫。",
-                              why=f"呼叫「{item.name}」的主体责任单位", source="rules/precheck.yaml"))
+                              why=f"呼叫「{item.name}」的主体责任单位", source="《属地管理事项主体责任和配合责任清单》"))
     if decision == "call" and item is not None:
         targets = [p for p in primary if p != township_id and kb.departments.get(p, None) and kb.departments[p].level == "county"]
         if not targets:  # the township is primary: in an emergency it calls the county parties that support it

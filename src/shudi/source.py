@@ -258,6 +258,7 @@ class ContactSrc(Strict):
     office: str  # 责任科室
     phone: str  # must be marked 示例 in example profiles
     person: str | None = None
+    hours: str | None = None  # 办公时间 of this office; default: the county's office_hours
 
 
 class CountyPolicySrc(Strict):
@@ -296,6 +297,7 @@ class CountyFile(Strict):
     note: str | None = None
     version: int = 1  # bumped each time an approved change proposal is applied
     policy: CountyPolicySrc = CountyPolicySrc()
+    office_hours: str | None = None  # 办公时间 of the county's offices, unless a contact says otherwise
     contacts: list[ContactSrc] = []
     remove_items: list[str] = []
     overrides: list[ItemOverrideSrc] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from .contract import CitationOut, Ref
 from .diff import ListDiff
@@ -88,6 +88,7 @@ class ContactOut(BaseModel):
     name: str
     office: str
     phone: str
+    hours: str | None = None
     example: bool
 
 
@@ -216,7 +217,50 @@ class Health(BaseModel):
 class Ready(BaseModel):
     status: str
     county: str
+    county_name: str
     kb: dict[str, Any]
+
+
+class CountyOut(BaseModel):
+    id: str
+    name: str
+    example: bool
+
+
+class CountyContact(BaseModel):
+    party: str
+    name: str
+    office: str
+    phone: str
+    person: str | None = None
+    hours: str | None = None
+    example: bool
+
+
+class ResponseStep(BaseModel):
+    what: str
+    working_days: int
+    complexity: str | None
+    due: str
+    note: str | None
+
+
+class ResponseView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    label: str
+    source: str
+    steps: list[ResponseStep]
+    from_: str = Field(alias="from")
+
+
+class CountyView(BaseModel):
+    id: str
+    name: str
+    example: bool
+    note: str | None
+    townships: list[Ref]
+    contacts: list[CountyContact]
+    response: ResponseView
 
 
 class VersionOut(BaseModel):

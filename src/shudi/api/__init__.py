@@ -10,29 +10,37 @@ from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
+from fastapi_offline import FastAPIOffline
 
 from ..engine import Engine
 from ..settings import Settings
 from ..sparql import SparqlService
+from ..startup import Startup
 from . import browse, handlers, health, hotline, legal, lists, pages, township
 
 ROUTERS = (health, hotline, township, browse, legal, lists, pages)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or (engine.settings if engine is not None else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        def ready(loaded: Engine) -> None:
+            app.state.engine = loaded
+            # read the RDF graph in the background: only SPARQL and the stats need it
+            threading.Thread(target=lambda: loaded.county().loaded.graph, daemon=True).start()
+
         if getattr(app.state, "engine", None) is None:
-            app.state.engine = await run_in_threadpool(lambda: Engine(settings=settings))
-        # read the RDF graph in the background: only SPARQL and the stats need it
-        threading.Thread(target=lambda: app.state.engine.county().loaded.graph, daemon=True).start()
+            # the port opens at once; the engine loads in the background (/readyz: 503 with progress)
+            app.state.startup = Startup(settings, ready)
+            app.state.startup.start()
+        else:
+            ready(app.state.engine)
         yield
         app.state.sparql.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI and ReDoc files, no CDN
         title="shudi 属地管理 API",
         version="0.1.0",
         description="谁来管:属地管理事项识别、主体/配合责任确定、乡呼县应呼叫预检,以及法律依据查询。",

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from .. import catalog
-from ..views import DepartmentItems, DepartmentOut, DomainOut, ItemDetail, ItemSummary
-from .deps import CountyDep
+from ..views import CountyOut, CountyView, DepartmentItems, DepartmentOut, DomainOut, ItemDetail, ItemSummary
+from .deps import CountyDep, EngineDep
 
 router = APIRouter(tags=["list"])
+CountyPath = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/v1/counties", response_model=list[CountyOut])
+def counties(engine: EngineDep) -> list[dict[str, Any]]:
+    return catalog.county_list(engine.root)
+
+
+@router.get("/v1/counties/{county}", response_model=CountyView)
+def county_profile(county: CountyPath, engine: EngineDep) -> dict[str, Any]:
+    return catalog.county_view(engine, county)
 
 
 @router.get("/v1/domains", response_model=list[DomainOut])

@@ -24,7 +24,9 @@ def settings(request: Request) -> Settings:
 def engine(request: Request) -> Engine:
     loaded = getattr(request.app.state, "engine", None)
     if loaded is None:
-        raise ShudiError(503, "not_ready", "知识库尚未加载完成,请稍后再试。", "The knowledge base is still loading; retry shortly.")
+        startup = getattr(request.app.state, "startup", None)
+        raise ShudiError(503, "not_ready", "知识库尚未加载完成,请稍后再试。", "The knowledge base is still loading; retry shortly.",
+                         startup.progress() if startup is not None else None)
     return loaded
 
 

@@ -22,4 +22,4 @@ def readyz(request: Request, engine: EngineDep) -> Ready:
     stats = getattr(request.app.state, "stats", None)
     if stats is None:
         stats = request.app.state.stats = kb_stats(ctx.loaded.graph)
-    return Ready(status="ready", county=ctx.kb.county, kb=stats)
+    return Ready(status="ready", county=ctx.kb.county, county_name=ctx.loaded.county.name, kb=stats)
