@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from .engine import citation_out
-from .errors import NotFound
+from .errors import BadInput, NotFound
 from .model import Item, KnowledgeBase, TimeLimit
 from .normalize import normalize
 from .source import CountyFile
@@ -171,7 +171,7 @@ def _parse_article_number(number: str) -> tuple[int, int]:
     except ValueError:
         n = 0
     if n <= 0:
-        raise NotFound(f"条号无效 {number}", f"not an article number: {number!r}")
+        raise BadInput(f"条号无效 {number}", f"not an article number: {number!r}", code="invalid_article_number")
     return n, s
 
 
