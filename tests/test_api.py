@@ -104,7 +104,7 @@ def test_legal_endpoints(client: TestClient) -> None:
     assert art["article"] == "第七十七条" and art["cited_by"]
     assert client.get("/v1/laws/land-administration-law/articles/七十七").json()["number"] == 77
     _err(client.get("/v1/laws/land-administration-law/articles/9999"), 404)
-    _err(client.get("/v1/laws/land-administration-law/articles/abc"), 404)
+    _err(client.get("/v1/laws/land-administration-law/articles/abc"), 422)
     _err(client.get("/v1/laws/no-law"), 404)
     check = client.get("/v1/citations/check").json()
     assert set(check["counts"]) == {"superseded_citations", "laws_not_cited", "items_only_general_clauses"}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Engine, citation_out
-from .errors import NotFound
+from .errors import BadInput, NotFound
 from .kb import counties as kb_counties
 from .kb import read_county
 from .model import Item, KnowledgeBase, TimeLimit
@@ -225,7 +225,7 @@ def _parse_article_number(number: str) -> tuple[int, int]:
     except ValueError:
         n = 0
     if n <= 0:
-        raise NotFound(f"条号无效 {number}", f"not an article number: {number!r}")
+        raise BadInput(f"条号无效 {number}", f"not an article number: {number!r}", code="invalid_article_number")
     return n, s
 
 

@@ -349,7 +349,7 @@ def sparql_cmd(
     if not query:
         _fail("give a QUERY or --file / 请提供查询", 2)
     loaded = _engine(county).county(county).loaded
-    service = SparqlService.from_env()
+    service = SparqlService.from_settings()
     try:
         answer = service.run(loaded, query, accept)
     except SparqlError as exc:

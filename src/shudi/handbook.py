@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from html import escape
 from pathlib import Path
 
@@ -200,15 +201,16 @@ def print_pdf(html_path: Path, pdf_path: Path) -> bool:
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if not browser:
         return False
+    profile = tempfile.mkdtemp(prefix="shudi-chromium-")  # its own profile: never a folder of the user's
     cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-           "--disable-component-update", "--disable-sync", f"--user-data-dir={pdf_path.parent / '.chromium'}",
+           "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
            "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
     try:
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         return False
     finally:
-        shutil.rmtree(pdf_path.parent / ".chromium", ignore_errors=True)
+        shutil.rmtree(profile, ignore_errors=True)
     return pdf_path.is_file()
 
 

@@ -32,6 +32,7 @@ from rdflib.query import Result
 from . import oxigraph_worker
 from .errors import ShudiError
 from .kb import LoadedKB
+from .settings import Settings
 from .oxigraph_worker import FORMATS, negotiate
 from .stats import PREFIXES
 
@@ -126,6 +127,13 @@ class SparqlService:
         self.engine = engine
         self._slots = threading.BoundedSemaphore(workers)
         self._backend = _OxigraphPool(timeout) if engine == "oxigraph" else _RdflibPool(timeout, workers)
+
+    @classmethod
+    def from_settings(cls, settings: "Settings | None" = None) -> "SparqlService":
+        from .settings import Settings
+
+        s = settings or Settings()
+        return cls(s.sparql_timeout, s.sparql_max_rows, engine=s.sparql_engine)
 
     def run(self, loaded: LoadedKB, query: str, accept: str) -> SparqlAnswer:
         # queue for a worker as long as one query may run; refuse only when that wait fails

@@ -57,7 +57,7 @@ def bench_sparql(engine: Engine) -> None:
     try:
         t0 = time.perf_counter()
         services["oxigraph"].run(loaded, "ASK { ?s ?p ?o }", "")
-        print(f"SPARQL (served engine: {SparqlService.from_env().engine}): Oxigraph worker started and store "
+        print(f"SPARQL (served engine: {SparqlService.from_settings().engine}): Oxigraph worker started and store "
               f"loaded in {(time.perf_counter() - t0) * 1000:.0f} ms ({len(loaded.graph)} triples)")
         print(f"  {'query':46} {'rdflib ms':>10} {'oxigraph ms':>12} {'rows':>6}")
         for name, body in REVIEWER_QUERIES.items():

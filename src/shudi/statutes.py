@@ -31,7 +31,13 @@ def cn_to_int(text: str) -> int:
             current = 0
         else:
             raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + current
+    value = total + current
+    # strict: only the canonical spelling of the value (七七, 十十, 十百 are not numerals)
+    canon = text.replace("〇", "零").replace("两", "二")
+    short = int_to_cn(value) if value > 0 else ""
+    if not short or canon not in (short, "一" + short if short.startswith("十") else short):
+        raise ValueError(f"not a Chinese numeral: {text!r}")
+    return value
 
 
 def int_to_cn(n: int) -> str:
