@@ -329,6 +329,11 @@ def create_app(root: FsPath | None = None, county: str | None = None, engine: En
                            "Use application/sparql-query or application/x-www-form-urlencoded.")
         return await run_in_threadpool(_sparql, request, query, county)
 
+    # -- response platform (乡呼县应): routes, pages, its error type ---------------------------
+    from .platform.routes import install as install_platform
+
+    install_platform(app)
+
     # -- operator page --------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from .errors import PlatformError
-from .lifecycle import Role
+from .lifecycle import ROLE_ZH, Role
 
 PLATFORM_ROLES = ("township", "dispatcher", "department", "supervisor")
 
@@ -58,7 +58,7 @@ def parse_example_token(token: str) -> Principal | None:
     parts = token.split(":")
     if len(parts) != 4 or parts[0] != "example" or parts[2] not in PLATFORM_ROLES:
         return None
-    return Principal(name=f"示例{parts[2]}", role=parts[2], unit=parts[3] or None, county=parts[1], example=True)  # type: ignore[arg-type]
+    return Principal(name=f"示例{ROLE_ZH[parts[2]]}经办人", role=parts[2], unit=parts[3] or None, county=parts[1], example=True)  # type: ignore[arg-type]
 
 
 def unauthorized() -> PlatformError:

@@ -153,10 +153,14 @@ class Platform:
                                                         complexity=body.complexity))
         flagged, flag_reason = False, None
         if pre.decision != "call":
-            reason = _need(body.reason, "reason_required",
-                           "预检结论为不应呼叫;如仍要呼叫,请写明理由(将标记为可能的乱呼叫,供督查核实)。",
-                           "The pre-check says no_call: a written reason is required to call anyway.")
-            flagged, flag_reason = True, f"预检结论为不应呼叫,乡镇仍呼叫,理由:{reason}"
+            verdict = {"no_call": "不应呼叫", "study_first": "应先研究论证"}.get(pre.decision, pre.decision)
+            if not (body.reason and body.reason.strip()):
+                raise bad("reason_required", f"预检结论为{verdict};如仍要呼叫,请写明理由(将标记为可能的乱呼叫,供督查核实)。",
+                          f"The pre-check says {pre.decision}: a written reason is required to call anyway.",
+                          [{"principle": r.principle} for r in pre.reasons if r.rule.startswith(("pc.", "precheck"))][-1:]
+                          or [{"principle": pre.reasons[-1].principle}] if pre.reasons else None)
+            reason = body.reason.strip()
+            flagged, flag_reason = True, f"预检结论为{verdict},乡镇仍呼叫(可能属于乱呼叫),理由:{reason}"
         owners = [d.id for d in pre.call_departments]
         detail = {"decision": pre.decision, "mode": pre.mode, "list_owners": owners,
                   "reasons": [{"principle": r.principle, "why": r.why, "source": r.source} for r in pre.reasons],
