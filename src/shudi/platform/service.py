@@ -157,7 +157,7 @@ class Platform:
             if not (body.reason and body.reason.strip()):
                 raise bad("reason_required", f"预检结论为{verdict};如仍要呼叫,请写明理由(将标记为可能的乱呼叫,供督查核实)。",
                           f"The pre-check says {pre.decision}: a written reason is required to call anyway.",
-                          [{"principle": r.principle} for r in pre.reasons if r.rule.startswith(("pc.", "precheck"))][-1:]
+                          [{"principle": r.principle} for r in pre.reasons if r.rule.startswith(("call.", "no-call.", "study"))][-1:]
                           or [{"principle": pre.reasons[-1].principle}] if pre.reasons else None)
             reason = body.reason.strip()
             flagged, flag_reason = True, f"预检结论为{verdict},乡镇仍呼叫(可能属于乱呼叫),理由:{reason}"
@@ -229,20 +229,21 @@ class Platform:
     # -- acting ---------------------------------------------------------------------------------
     def act(self, p: Principal, call_id: int, body: EventIn, now: datetime | None = None) -> int:
         """Take one action on a call; returns its new version.  409 when the call moved on."""
-        now = now or utcnow()
         c = self.get_row(p, call_id)
         flow = self.rules.flows[c.flow]
-        t = flow.transition(body.action, c.state)
-        authorize_action(t, p.role)
         if body.expected_version is not None and body.expected_version != c.version:
             raise PlatformError(409, "conflict", "该事项刚被他人处理过,请刷新后再操作。",
                                 f"call {call_id} is at version {c.version}, not {body.expected_version}",
                                 {"call_id": call_id, "version": c.version})
+        t = flow.transition(body.action, c.state)
+        authorize_action(t, p.role)
         reason = body.reason.strip() if body.reason and body.reason.strip() else None
         if t.reason == "required" and not reason:
             raise bad("reason_required", f"{t.label}须写明理由。", f"{body.action} needs a reason")
         history = self.store.events(call_id)
-        if history and now < history[-1].at:
+        if now is None:  # the real clock, read after the history: never before the last event
+            now = max(utcnow(), history[-1].at) if history else utcnow()
+        elif history and now < history[-1].at:
             raise bad("time_backwards", "操作时间早于该事项的上一次操作。", "now is before the call's last event")
         changes, data = self._effects(flow, t.action, t.once, c, body, reason)
         state = t.to or c.state
