@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test browser bench install vendor-laws validate stats clean
+.PHONY: serve test browser postgres bench bench-platform install vendor-laws validate stats clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,22 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh | grep -q . || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-zenhei)
 
-test: $(STAMP) browser
+# PostgreSQL server binaries for the platform tests (tests/platform_support.py starts a throw-away
+# cluster from them on a free port); Debian package, idempotent.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
+
+test: $(STAMP) browser postgres
 	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests notebooks
 
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	$(PY) -m shudi.bench
+	$(PY) bench/platform_bench.py
+
+# only the response platform's figures (100,000 calls; SQLite and PostgreSQL)
+bench-platform: $(STAMP) postgres
+	$(PY) bench/platform_bench.py
 
 # Copy the statute texts the KB cites (all versions of each cited law) from ../shared/laws.
 vendor-laws: $(STAMP)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,38 @@ def mini_root(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "ontologies", dest / "ontologies")
     shutil.copytree(ROOT / "rules", dest / "rules")
     return dest
+
+
+# -- the response platform (tests/test_platform_*.py) ----------------------------------------------
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session (started from Debian's binaries)."""
+    from tests.platform_support import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def platform(request: pytest.FixtureRequest, engine: Engine, tmp_path: Path):  # noqa: ANN201
+    """The platform over a fresh store: SQLite in a temp dir, and a fresh database on PostgreSQL."""
+    from shudi.platform.service import Platform
+    from shudi.platform.store import PlatformStore
+
+    if request.param == "sqlite":
+        store = PlatformStore(f"sqlite:///{tmp_path / 'platform.sqlite'}")
+    else:
+        import uuid
+
+        from sqlalchemy import create_engine, text
+
+        base = request.getfixturevalue("pg_url")
+        name = "t_" + uuid.uuid4().hex[:12]
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        store = PlatformStore(base.rsplit("/", 1)[0] + "/" + name)
+    pf = Platform(engine, store)
+    yield pf
+    store.close()

@@ -26,6 +26,9 @@ kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Knowledg
 app.add_typer(kb_app, name="kb")
 list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A county's list: diff, change proposals, audit, Excel import/export.")
 app.add_typer(list_app, name="list")
+from .platform.cli import call_app  # noqa: E402 - the response platform's commands (shudi call …)
+
+app.add_typer(call_app, name="call")
 
 CountyOpt = typer.Option(DEFAULT_COUNTY, "--county", help="county profile id (kb/counties/<id>)")
 

@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from ..engine import Engine
 from ..settings import Settings
 from ..sparql import SparqlService
+from ..platform.routes import install as install_platform
 from ..startup import Startup
 from . import browse, handlers, health, hotline, legal, lists, pages, township
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     handlers.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    install_platform(app)  # 乡呼县应: calls, dispatch, 督办, ratings, assessment, and its pages
     return app
 
 
