@@ -32,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import jieba
 import numpy as np
 import yaml
@@ -41,7 +42,7 @@ from rapidfuzz import fuzz
 from . import learned as learned_module
 from .learned import OUT_OF_SCOPE, LearnedScorer, MessageVector
 from .model import Item, KnowledgeBase, Scenario
-from .normalize import normalize, pinyin_key
+from .normalize import normalize, pinyin_key, syllable
 
 # jieba announces every dictionary load on its own logger ("Building prefix dict…", "Loading
 # model cost…"): chatter in every CLI call and in the service log, never news to a user
@@ -100,6 +101,21 @@ def _features(text: str, tokenizer: jieba.Tokenizer) -> tuple[set[str], list[str
         syl = pinyin_key(run)
         feats.update("p:" + syl[i] + " " + syl[i + 1] for i in range(len(syl) - 1))
     return feats, words
+
+
+def _message_features(text: str, tokenizer: jieba.Tokenizer) -> tuple[set[str], set[str], set[str], list[str]]:
+    """(words, "b:" bigram features, "p:" pinyin pair features, the syllables of all Han characters)
+    of normalised text in one walk: the same features as `_features`, by kind."""
+    words = {w for w in tokenizer.lcut_for_search(text, HMM=False) if _WORD_OK.match(w)}
+    bigrams: set[str] = set()
+    pairs: set[str] = set()
+    syl: list[str] = []
+    for run in _HAN_RUN.findall(text):
+        bigrams.update(["b:" + a + b for a, b in zip(run, run[1:])])
+        s = [syllable(ch) for ch in run]
+        pairs.update(["p:" + a + " " + b for a, b in zip(s, s[1:])])
+        syl += s
+    return words, bigrams, pairs, syl
 
 
 def _doc_features(phrases: list[str], tokenizer: jieba.Tokenizer) -> Counter[str]:
@@ -189,10 +205,11 @@ class Classifier:
             for word, freq in state["user_words"]:
                 self.tokenizer.add_word(word, freq=freq)
             self.__dict__.update(state)
-            return
-        self._build()
-        if cache is not None:
-            _write_cache(cache, {f: getattr(self, f) for f in _INDEX_FIELDS})
+        else:
+            self._build()
+            if cache is not None:
+                _write_cache(cache, {f: getattr(self, f) for f in _INDEX_FIELDS})
+        self._prepare()
 
     def _build(self) -> None:
         kb, params = self.kb, self.params
@@ -347,66 +364,95 @@ class Classifier:
             for idx in ph.scenarios:
                 self.phrases_of[idx].append(ph.text)
 
+    def _prepare(self) -> None:
+        """What matching needs besides the cached index, derived from it in milliseconds: every
+        posting in three flat arrays (a message's postings are then gathered by one numpy index),
+        and two Aho-Corasick automata that find every trigger phrase in a message in one pass, by
+        its characters and by its pinyin."""
+        feats = list(self.postings)
+        self._feat_id = {f: k for k, f in enumerate(feats)}
+        lens = np.array([len(self.postings[f][0]) for f in feats], dtype=np.intp)
+        self._post_len = lens
+        self._post_start = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.intp) if len(lens) else lens
+        self._post_idx = np.concatenate([self.postings[f][0] for f in feats]) if feats else np.zeros(0, np.intp)
+        self._post_val = np.concatenate([self.postings[f][1] for f in feats]) if feats else np.zeros(0)
+        self._post_cap = np.concatenate([self.capped.get(f, self.postings[f][1]) for f in feats]) if feats else np.zeros(0)
+        self._phrase_order = {ph.text: k for k, ph in enumerate(self.phrases)}
+        self._by_text = ahocorasick.Automaton()
+        for ph in self.phrases:
+            self._by_text.add_word(ph.text, ph)
+        self._by_pinyin = ahocorasick.Automaton()
+        for ph in self.phrases:
+            if len(ph.text) >= 3 and " " in ph.pinyin:
+                self._by_pinyin.add_word(ph.pinyin, ph.pinyin)
+        for automaton in (self._by_text, self._by_pinyin):
+            if len(automaton):
+                automaton.make_automaton()
+
+    def _gather(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(scenario index, BM25 weight, capped weight, which of `ids`) of every posting of the features."""
+        fid = np.array(ids, dtype=np.intp)
+        lens = self._post_len[fid]
+        ends = np.cumsum(lens)
+        pos = np.repeat(self._post_start[fid] - ends + lens, lens) + np.arange(ends[-1] if len(ends) else 0)
+        return self._post_idx[pos], self._post_val[pos], self._post_cap[pos], np.repeat(np.arange(len(fid)), lens)
+
     def match(self, text: str) -> tuple[str, list[ScenarioMatch]]:
         """(normalised text, scenario matches sorted best first; empty when nothing hit)."""
         p = self.params
         norm = normalize(text)
-        feats, _ = _features(norm, self.tokenizer)
+        words, bigrams, pairs, syl = _message_features(norm, self.tokenizer)
         n = len(self.scenarios)
-        n_bigrams = sum(f[0] == "b" for f in feats)
         # a long message collects many weak bigram hits: damp them so length alone does not score
-        damp = min(1.0, math.sqrt(p.bigram_norm / n_bigrams)) if n_bigrams else 1.0
+        damp = min(1.0, math.sqrt(p.bigram_norm / len(bigrams))) if bigrams else 1.0
+        fid = self._feat_id
+        hit_words = [w for w in words if "w:" + w in fid]
+        other = [k for k in (fid.get(f) for f in (*bigrams, *pairs)) if k is not None]
+        widx, wval, wcap, wword = self._gather([fid["w:" + w] for w in hit_words])
+        oidx, oval, _, _ = self._gather(other)
+        scores = np.bincount(widx, wval, minlength=n) + damp * np.bincount(oidx, oval, minlength=n)
         # search mode yields 老年 and 老年人 for one span: count the longest only, and cap each
-        # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list
-        hit = [f for f in feats if f in self.postings]
-        words = {f[2:] for f in hit if f[0] == "w"}
-        longer = {w: ["w:" + o for o in words if o != w and w in o] for w in words}
-        hit_words: list[str] = []
-        word_idx: list[np.ndarray] = []
-        word_val: list[np.ndarray] = []
-        other_idx: list[np.ndarray] = []
-        other_val: list[np.ndarray] = []
-        strength_idx: list[np.ndarray] = []
-        strength_val: list[np.ndarray] = []
-        for feat in hit:
-            idx, val = self.postings[feat]
-            if feat[0] != "w":
-                other_idx.append(idx)
-                other_val.append(val)
-                continue
-            word = feat[2:]
-            hit_words.append(word)
-            word_idx.append(idx)
-            word_val.append(val)
-            capped = self.capped[feat]
-            if longer[word]:  # counts only where no longer word of the span hit
-                idx_longer = np.concatenate([self.postings[o][0] for o in longer[word]])
-                keep = ~np.isin(idx, idx_longer)
-                idx, capped = idx[keep], capped[keep]
-            strength_idx.append(idx)
-            strength_val.append(capped)
-
-        def total(idx: list[np.ndarray], val: list[np.ndarray]) -> np.ndarray:
-            return np.bincount(np.concatenate(idx), np.concatenate(val), minlength=n) if idx else np.zeros(n)
-
-        scores = total(word_idx, word_val) + damp * total(other_idx, other_val)
-        strength = total(strength_idx, strength_val)
+        # word, so that one context word (身份, 快递, 邻居) cannot carry a message onto the list:
+        # a word's posting counts for the strength only where no longer word of the span hit
+        pos = {w: k for k, w in enumerate(hit_words)}
+        shorter, longer = [], []
+        for k, w in enumerate(hit_words):
+            for sub in {w[i:j] for i in range(len(w) - 1) for j in range(i + 2, len(w) + (i > 0))}:
+                if sub in pos:
+                    shorter.append(pos[sub])
+                    longer.append(k)
+        if shorter:
+            lidx, _, _, which = self._gather([fid["w:" + hit_words[k]] for k in longer])
+            covered = np.array(shorter, dtype=np.intp)[which] * n + lidx
+            keep = ~np.isin(wword * n + widx, covered)
+            strength = np.bincount(widx[keep], wcap[keep], minlength=n)
+        else:
+            strength = np.bincount(widx, wcap, minlength=n)
         evidence: dict[int, list[str]] = defaultdict(list)
-        # whole phrases, literally present
+        # whole phrases, literally present: in order of where they start, then of the phrase list
         found: set[str] = set()
-        for i in range(len(norm) - 1):
-            for ph in self.by_first_bigram.get(norm[i : i + 2], ()):
-                if ph.text not in found and norm.startswith(ph.text, i):
+        if len(self._by_text):
+            order = self._phrase_order
+            at = sorted(((end - len(ph.text) + 1, order[ph.text], ph) for end, ph in self._by_text.iter(norm)),
+                        key=lambda t: t[:2])
+            for _, _, ph in at:
+                if ph.text not in found:
                     found.add(ph.text)
                     self._phrase_hit(ph, ph.text, scores, evidence, strength)
-        # whole phrases by pinyin (homophone typos)
-        syl = pinyin_key(norm)
-        joined = " ".join(syl)
-        for i in range(len(syl) - 1):
-            for ph in self.by_first_syllables.get(syl[i] + " " + syl[i + 1], ()):
-                if ph.text not in found and len(ph.text) >= 3 and joined.find(ph.pinyin) >= 0:
-                    found.add(ph.text)
-                    self._phrase_hit(ph, f"{ph.text}(同音)", scores, evidence, strength)
+        # whole phrases by pinyin (homophone typos): a phrase whose first two syllables the message
+        # has, and whose pinyin is in the message's, in order of the message's syllable pairs
+        if len(self._by_pinyin) and len(syl) > 1:
+            present = {ph for _, ph in self._by_pinyin.iter(" ".join(syl))}
+            seen: set[str] = set()
+            for a, b in zip(syl, syl[1:]):
+                first = a + " " + b
+                if first in seen:
+                    continue
+                seen.add(first)
+                for ph in self.by_first_syllables.get(first, ()):
+                    if ph.text not in found and len(ph.text) >= 3 and ph.pinyin in present:
+                        found.add(ph.text)
+                        self._phrase_hit(ph, f"{ph.text}(同音)", scores, evidence, strength)
         # near-forms for the best candidates, aligned by rapidfuzz
         top = [int(i) for i in np.argsort(-scores, kind="stable")[: p.fuzzy_top] if scores[i] > 0]
         present = set(norm)
@@ -444,8 +490,8 @@ class Classifier:
             ScenarioMatch(self.scenarios[i], self.kb.items[self.scenarios[i].item_id], raw[i], evidence[i], power[i], margin[i])
             for i in touched.tolist()
         ]
-        if word_idx:
-            self._explain(out, hit_words, word_idx, word_val)
+        if hit_words:
+            self._explain_flat(out, hit_words, widx, wval, wword)
         if x is not None:
             self._explain_learned(out, x)
         return norm, out
@@ -467,15 +513,17 @@ class Classifier:
     def _explain(self, out: list[ScenarioMatch], words: list[str], word_idx: list[np.ndarray], word_val: list[np.ndarray]) -> None:
         """Add the words that weighed most to each item's best scenario (what is shown); listing
         them for every scenario a common word touched would cost more than the matching itself."""
+        lens = [len(i) for i in word_idx]
+        self._explain_flat(out, words, np.concatenate(word_idx), np.concatenate(word_val), np.repeat(np.arange(len(words)), lens))
+
+    def _explain_flat(self, out: list[ScenarioMatch], words: list[str], idx: np.ndarray, val: np.ndarray, word: np.ndarray) -> None:
+        """_explain on the postings of the hit words in flat arrays (`word`: which word each is)."""
         best_of: dict[str, ScenarioMatch] = {}
         for m in out:
             best_of.setdefault(m.item.id, m)
         by_index = {self.index[m.scenario.id]: m for m in best_of.values()}
         shown = np.zeros(len(self.scenarios), dtype=bool)
         shown[list(by_index)] = True
-        idx = np.concatenate(word_idx)
-        val = np.concatenate(word_val)
-        word = np.repeat(np.arange(len(words)), [len(i) for i in word_idx])
         sel = shown[idx]
         idx, val, word = idx[sel], val[sel], word[sel]
         if not len(idx):  # the words hit only scenarios that are not their item's best
