@@ -39,6 +39,8 @@ test: $(STAMP) browser postgres
 
 bench: $(STAMP) postgres
 	$(PY) -m shudi.bench
+	$(PY) -m bench.real_messages --split tune
+	$(PY) -m bench.real_messages --split holdout
 	$(PY) bench/platform_bench.py
 
 # only the response platform's figures (100,000 calls; SQLite and PostgreSQL)
