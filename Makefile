@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test browser postgres bench bench-platform install vendor-laws validate stats clean
+.PHONY: serve test browser postgres bench install vendor-laws validate stats clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +37,10 @@ postgres:
 test: $(STAMP) browser postgres
 	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests notebooks
 
-bench: $(STAMP) postgres
+bench: $(STAMP)
 	$(PY) -m shudi.bench
 	$(PY) -m bench.real_messages --split tune
 	$(PY) -m bench.real_messages --split holdout
-	$(PY) bench/platform_bench.py
-
-# only the response platform's figures (100,000 calls; SQLite and PostgreSQL)
-bench-platform: $(STAMP) postgres
-	$(PY) bench/platform_bench.py
 
 # Copy the statute texts the KB cites (all versions of each cited law) from ../shared/laws.
 vendor-laws: $(STAMP)
