@@ -117,7 +117,8 @@ def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> dict[str
         "citations": [citation_out(c).model_dump(mode="json") for c in item.citations],
         "stationed_agencies": [{"id": a.id, "name": a.name, "department": a.parent} for a in agencies],
         "contacts": [
-            {"party": c.party, "name": kb.department_name(c.party), "office": c.office, "phone": c.phone, "example": county.example}
+            {"party": c.party, "name": kb.department_name(c.party), "office": c.office, "phone": c.phone,
+             "hours": c.hours or county.office_hours, "example": county.example or "示例" in c.phone}
             for c in county.contacts if c.party in parties
         ],
         "source": {"id": item.source, "title": kb.sources.get(item.source, item.source)},

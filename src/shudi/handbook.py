@@ -181,8 +181,7 @@ def render(loaded: LoadedKB, pages: dict[str, int] | None = None) -> str:
             out.append(_table(rows, ["环节", "时限", "依据"]))
         if detail["contacts"]:
             out.append("<h4>联系方式</h4>")
-            hours = county.office_hours or ""
-            rows = [[escape(c["name"]), escape(c["office"]), escape(c["phone"]), escape(hours)] for c in detail["contacts"]]
+            rows = [[escape(c["name"]), escape(c["office"]), escape(c["phone"]), escape(c["hours"] or "")] for c in detail["contacts"]]
             out.append(_table(rows, ["单位", "责任科室", "联系电话", "办公时间"]))
         out.append("<h4>法律依据</h4>")
         seen: set[str] = set()
