@@ -59,3 +59,8 @@ def has_han(text: str) -> bool:
 def pinyin_key(text: str) -> tuple[str, ...]:
     """Toneless syllables of the Han characters of `text` (other characters are dropped)."""
     return tuple(syllable(ch) for ch in text if _HAN.match(ch))
+
+
+def compact(text: str) -> str:
+    """Comparison key of a cell or a title: NFKC (full-width → half-width), no whitespace."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
