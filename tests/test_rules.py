@@ -9,47 +9,78 @@ import yaml
 from shudi.engine import Engine
 from shudi.kb import project_root
 from shudi.lawbook import Lawbook
-from shudi.rules import RulesEngine, load_rule_file
-from shudi.source import CitationSrc
+from shudi.rules import RulesEngine, load_rule_file, matching
+from shudi.source import CitationSrc, KBSourceError
 
 ROOT = project_root()
 VALUES = ("true", "false", "unknown")
 FACTS = ("emergency", "within_township_authority", "dispatched_agency_can_solve", "studied_cannot_solve")
 
 
-def table_decision(table: list[dict], facts: dict[str, str]) -> tuple[str, str | None]:
-    for row in table:
-        if all(row[k] == "*" or row[k] == facts[k] for k in FACTS):
-            return row["decision"], row["mode"]
-    raise AssertionError(f"truth table has no row for {facts}")
+def decide(engine: Engine, facts: dict[str, str]) -> tuple[str, str | None]:
+    then = engine.rules.decide("precheck", facts).then
+    return then["decision"], then.get("mode")
 
 
-def test_truth_table_is_written_down() -> None:
-    rf = load_rule_file(ROOT / "rules" / "precheck.yaml")
-    assert rf.truth_table, "rules/precheck.yaml must carry the truth table"
-    assert set(rf.truth_table_columns) >= set(FACTS) | {"decision", "mode"}
+@pytest.mark.parametrize("ruleset", ["precheck", "delegation"])
+def test_decision_tables_are_ordered(engine: Engine, ruleset: str) -> None:
+    assert engine.rules.files[ruleset].first_match, f"rules/{ruleset}.yaml must be a first-match decision table"
 
 
 @pytest.mark.parametrize("combo", list(itertools.product(VALUES, repeat=4)), ids=lambda c: "-".join(c))
-def test_precheck_rules_match_truth_table(engine: Engine, combo: tuple[str, ...]) -> None:
+def test_precheck_compiled_rules_follow_the_table(engine: Engine, combo: tuple[str, ...]) -> None:
+    """All 81 fact combinations: the durable_rules rules compiled from the table (with the derived
+    negations) decide exactly as reading the table top-down does."""
     facts = dict(zip(FACTS, combo))
-    table = engine.rules.files["precheck"].truth_table
-    expected = table_decision(table, facts)
+    rf = engine.rules.files["precheck"]
+    expected = matching(rf, facts)
     firings = engine.rules.evaluate("precheck", [facts])
-    assert len(firings) == 1, f"exactly one decision rule must fire for {facts}: {[f.rule.id for f in firings]}"
-    then = firings[0].rule.then
-    assert (then["decision"], then.get("mode")) == expected
+    assert len(expected) == 1, f"the table has no row for {facts}"
+    assert [f.rule.id for f in firings] == [expected[0].id], facts
 
 
-def test_required_rows() -> None:
-    """The five rows the reform states, read straight off the table."""
-    table = load_rule_file(ROOT / "rules" / "precheck.yaml").truth_table
+def test_required_rows(engine: Engine) -> None:
+    """The five rows the reform states."""
     u = "unknown"
-    assert table_decision(table, dict(zip(FACTS, ("true", "true", "true", "false")))) == ("call", "urgent")
-    assert table_decision(table, dict(zip(FACTS, (u, "true", u, u)))) == ("no_call", None)
-    assert table_decision(table, dict(zip(FACTS, ("false", "false", "true", "true")))) == ("no_call", None)
-    assert table_decision(table, dict(zip(FACTS, ("false", "false", "false", "true")))) == ("call", "normal")
-    assert table_decision(table, dict(zip(FACTS, (u, u, u, u)))) == ("study_first", None)
+    assert decide(engine, dict(zip(FACTS, ("true", "true", "true", "false")))) == ("call", "urgent")
+    assert decide(engine, dict(zip(FACTS, (u, "true", u, u)))) == ("no_call", None)
+    assert decide(engine, dict(zip(FACTS, ("false", "false", "true", "true")))) == ("no_call", None)
+    assert decide(engine, dict(zip(FACTS, ("false", "false", "false", "true")))) == ("call", "normal")
+    assert decide(engine, dict(zip(FACTS, (u, u, u, u)))) == ("study_first", None)
+
+
+def test_precedence_is_derived_not_written(tmp_path: Path) -> None:
+    """A later row is compiled with the negation of the earlier ones; an exception beats its base;
+    a row that an earlier one always shadows is refused at load."""
+    table = tmp_path / "t.yaml"
+    table.write_text("""ruleset: t
+columns: [a, b]
+first_match: true
+rules:
+  - {id: r1, statement: 甲成立时适用, source: s, when: {a: "true"}, then: {d: one}}
+  - {id: r2, statement: 乙成立时适用, source: s, when: {b: "true"}, then: {d: two}}
+  - {id: r3, statement: 其余情形适用, source: s, when: {a: [x, "false"]}, then: {d: three}}
+""", encoding="utf-8")
+    exceptions = tmp_path / "e.yaml"
+    exceptions.write_text("""ruleset: e
+columns: [a, b]
+rules:
+  - {id: base, statement: 一般规定适用, source: s, when: {a: "true"}, then: {d: base}}
+  - {id: special, statement: 特别规定优先, source: s, when: {a: "true", b: "true"}, exception_of: base, then: {d: special}}
+  - {id: other, statement: 另一规定并行, source: s, when: {b: "true"}, then: {d: other}}
+""", encoding="utf-8")
+    rules = RulesEngine([table, exceptions])
+    assert [f.rule.id for f in rules.evaluate("t", [{"a": "true", "b": "true"}])] == ["r1"]
+    assert [f.rule.id for f in rules.evaluate("t", [{"a": "false", "b": "true"}])] == ["r2"]
+    assert [f.rule.id for f in rules.evaluate("t", [{"a": "x", "b": "false"}])] == ["r3"]
+    assert [f.rule.id for f in rules.evaluate("e", [{"a": "true", "b": "true"}])] == ["special", "other"]
+    assert [f.rule.id for f in rules.evaluate("e", [{"a": "true", "b": "no"}])] == ["base"]
+    shadowed = tmp_path / "s.yaml"
+    shadowed.write_text(table.read_text(encoding="utf-8").replace("ruleset: t", "ruleset: s") +
+                        '  - {id: r4, statement: 永远轮不到, source: s, when: {a: "true", b: "x"}, then: {d: four}}\n',
+                        encoding="utf-8")
+    with pytest.raises(KBSourceError, match="r4 can never apply"):
+        load_rule_file(shadowed)
 
 
 CASE_FILES = sorted((ROOT / "rules" / "tests").glob("*.yaml"))
@@ -93,6 +124,7 @@ def test_decision_rules_are_exhaustive_and_exclusive(engine: Engine, ruleset: st
         facts = {"on_list": on, "department_role": dept, "township_role": town, "approved": approved}
         fired = engine.rules.evaluate(ruleset, [facts])
         assert len(fired) == 1, (facts, [f.rule.id for f in fired])
+        assert fired[0].rule == matching(engine.rules.files[ruleset], facts)[0], facts
 
 
 def test_facts_matching_no_rule_do_not_crash() -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .contract import MAX_TEXT, Reason, Ref
 from .engine import Engine
 from .errors import NotFound
-from .precheck import find_township, source_label
+from .reasoning import decide, find_township, recognise
 
 
 class DelegationRequest(BaseModel):
@@ -51,17 +51,10 @@ def check_delegation(engine: Engine, req: DelegationRequest) -> DelegationResult
     item = engine.item(req.item_id, req.county) if req.item_id else None
     scenario = None
     if item is None and req.task:
-        result = engine.classify(req.task, top_k=1, county=req.county)
-        if result.matched:
-            top = result.candidates[0]
-            item = kb.items[top.item.id]
-            scenario = kb.scenarios.get(top.scenario.id) if top.scenario else None
-            reasons.append(Reason(rule="classify", principle="将交办事项与清单比对。",
-                                  why=f"交办事项对应清单事项「{item.name}」(依据:{'、'.join(top.evidence[:4])})",
-                                  source="《属地管理事项主体责任和配合责任清单》"))
-        else:
-            reasons.append(Reason(rule="classify", principle="将交办事项与清单比对。", why="交办事项不在清单内。",
-                                  source="《属地管理事项主体责任和配合责任清单》"))
+        found = recognise(engine, req.task, req.county, "将交办事项与清单比对。",
+                          found="交办事项对应清单事项「{item}」(依据:{evidence})", missing="交办事项不在清单内。")
+        item, scenario = found.item, found.scenario
+        reasons.append(found.reason)
     if item is not None:
         primary = set(item.primary_for(scenario))
         parties = primary | {p.party for p in item.supporting}
@@ -75,12 +68,10 @@ def check_delegation(engine: Engine, req: DelegationRequest) -> DelegationResult
         "township_role": town_role,
         "approved": "unknown" if req.approved is None else str(req.approved).lower(),
     }
-    firing = engine.rules.evaluate("delegation", [facts])[0]  # exhaustive and exclusive
-    reasons.append(Reason(rule=firing.rule.id, principle=firing.rule.statement,
-                          why="事实:" + "、".join(f"{k}={v}" for k, v in facts.items()),
-                          source=source_label(kb, firing.rule.source)))
+    rule, reason = decide(engine, kb, "delegation", facts)
+    reasons.append(reason)
     return DelegationResult(
-        decision=firing.rule.then["decision"],
+        decision=rule.then["decision"],
         department=Ref(id=req.department, name=kb.department_name(req.department)),
         township=township_id,
         item=Ref(id=item.id, name=item.name) if item else None,

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 from .contract import AgencyRef, Deadline, PrecheckRequest, PrecheckResult, Reason, Ref
 from .cues import CueReader
 from .engine import Engine
-from .errors import NotFound
-from .model import Item, KnowledgeBase, Scenario
-from .source import CitationSrc, CountyFile
+from .model import Item, Scenario
+from .reasoning import LIST_SOURCE, decide, find_township, recognise
 from .workdays import add_working_days
 
 FACTS = ("emergency", "within_township_authority", "dispatched_agency_can_solve", "studied_cannot_solve")
@@ -25,22 +24,6 @@ FACT_LABELS = {
 }
 TRI_LABELS = {None: "未知", True: "是", False: "否"}
 CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def source_label(kb: KnowledgeBase, source: CitationSrc | str) -> str:
-    if isinstance(source, str):
-        return kb.sources.get(source, source)
-    resolved = kb.lawbook.resolve(source)
-    return resolved if isinstance(resolved, str) else resolved.label
-
-
-def find_township(county: CountyFile, township: str) -> str:
-    key = township.strip()
-    for t in county.townships:
-        if key == t.id or key == t.name or key in t.alt:
-            return t.id
-    raise NotFound(f"未知乡镇(街道) {township}", f"unknown township {township!r} in county {county.id}",
-                   (f"{t.id}({t.name})" for t in county.townships))
 
 
 def _tri(v: bool | None) -> str:
@@ -63,19 +46,13 @@ def precheck(engine: Engine, req: PrecheckRequest) -> PrecheckResult:
         item = engine.item(req.item_id, req.county)
     text_cues: dict[str, str] = {}
     if req.text:
-        result = engine.classify(req.text, top_k=1, county=req.county)
-        norm = result.normalized
-        text_cues = CueReader.facts(engine.cues.read(norm))
-        if item is None and result.matched:
-            top = result.candidates[0]
-            item = kb.items[top.item.id]
-            scenario = kb.scenarios.get(top.scenario.id) if top.scenario else None
-            reasons.append(Reason(rule="classify", principle="根据来电/事件描述识别清单事项。",
-                                  why=f"识别为「{item.name}」" + (f"/「{scenario.name}」" if scenario else "") + f"(依据:{'、'.join(top.evidence[:4])})",
-                                  source="《属地管理事项主体责任和配合责任清单》"))
-        elif item is None:
-            reasons.append(Reason(rule="classify", principle="根据来电/事件描述识别清单事项。",
-                                  why="未能识别为清单内事项,请人工确认事项后再判断呼叫对象。", source="《属地管理事项主体责任和配合责任清单》"))
+        found = recognise(engine, req.text, req.county, "根据来电/事件描述识别清单事项。",
+                          found="识别为「{item}」{scenario}(依据:{evidence})",
+                          missing="未能识别为清单内事项,请人工确认事项后再判断呼叫对象。")
+        text_cues = CueReader.facts(engine.cues.read(found.normalized))
+        if item is None:
+            item, scenario = found.item, found.scenario
+            reasons.append(found.reason)
 
     facts: dict[str, bool | None] = {f: getattr(req.facts, f) for f in FACTS}
     primary: tuple[str, ...] = item.primary_for(scenario) if item else ()
@@ -98,14 +75,13 @@ def precheck(engine: Engine, req: PrecheckRequest) -> PrecheckResult:
             else "主体责任部门在乡镇没有可处置该事项的派驻机构。"
         )
     for key, why in derived.items():
-        reasons.append(Reason(rule=f"derive.{key}", principle="未提供的事实由清单推定。", why=why, source="《属地管理事项主体责任和配合责任清单》"))
+        reasons.append(Reason(rule=f"derive.{key}", principle="未提供的事实由清单推定。", why=why, source=LIST_SOURCE))
 
-    firings = engine.rules.evaluate("precheck", [{k: _tri(v) for k, v in facts.items()}])
-    decisive = firings[0].rule  # the rule set is exhaustive and mutually exclusive
+    given = ";".join(f"{FACT_LABELS[k]}:{TRI_LABELS[v]}" for k, v in facts.items())
+    decisive, reason = decide(engine, kb, "precheck", {k: _tri(v) for k, v in facts.items()}, f"事实认定——{given}")
     decision = decisive.then["decision"]
     mode = decisive.then.get("mode")
-    given = ";".join(f"{FACT_LABELS[k]}:{TRI_LABELS[v]}" for k, v in facts.items())
-    reasons.append(Reason(rule=decisive.id, principle=decisive.statement, why=f"事实认定——{given}", source=source_label(kb, decisive.source)))
+    reasons.append(reason)
 
     call_departments: list[Ref] = []
     fallback_id = engine.rules.files["precheck"].fallback_item
