@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from .. import catalog
 from ..views import CountyOut, CountyView, DepartmentItems, DepartmentOut, DomainOut, ItemDetail, ItemSummary
-from .deps import CountyDep, EngineDep
+from .deps import CountyDep, CountyPath, EngineDep
 
 router = APIRouter(tags=["list"])
-CountyPath = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/v1/counties", response_model=list[CountyOut])

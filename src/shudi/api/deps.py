@@ -6,19 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from ..engine import CountyContext, Engine
 from ..errors import ShudiError
 from ..proposals import ListChanges, Principal, authorize
-from ..settings import Settings
 from ..sparql import SparqlService
 
 COUNTY_QUERY = Query(max_length=64, description="county id; default: the template county")
-
-
-def settings(request: Request) -> Settings:
-    return request.app.state.settings
+CountyPath = Annotated[str, Path(max_length=64)]
 
 
 def engine(request: Request) -> Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from ..diff import RevisionError, diff_versions
 from ..engine import Engine
@@ -14,10 +14,9 @@ from ..handbook import render
 from ..kb import KBLoadError
 from ..proposals import ProposalIn, ProposalOut
 from ..views import AuditEntry, DiffOut, VersionOut
-from .deps import COUNTY_QUERY, ChangesDep, EngineDep, Proposer, Reviewer
+from .deps import COUNTY_QUERY, ChangesDep, CountyPath, EngineDep, Proposer, Reviewer
 
 router = APIRouter(tags=["list management"])
-CountyPath = Annotated[str, Path(max_length=64)]
 _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~^/-]{0,99}$")  # a git revision, never an option
 
 
