@@ -293,6 +293,8 @@ class MessySpec:
     errors: dict[str, str] = field(default_factory=dict)  # cell → a word the message must contain
     new_items: list[str] = field(default_factory=list)  # clean new item names
     bad_new_items: list[str] = field(default_factory=list)
+    # new matters without scenarios: imported with one 待细化 scenario (issue 15), a warning
+    pending_items: list[str] = field(default_factory=list)
     omitted: list[str] = field(default_factory=list)  # baseline ids left out → removed
     override: tuple[str, list[str], list[str]] | None = None  # (item id, primary ids, supporting ids)
     bad_baseline: list[str] = field(default_factory=list)  # baseline rows with errors: kept as they were
@@ -456,8 +458,7 @@ def make_messy_workbook(path: Path, root: Path, county: str = "template", *, bad
             rr = put({"序号": seq, "事项名称": "农村建房未批先建", "事项类型": "行政处罚",
                       "主体责任单位": "镇政府", "配合单位": "住建局、村委会", "县直部门职责": "负责指导。",
                       "乡镇（街道）职责": "负责审批和查处。", "法律依据": "《城乡规划法》第六十五条" if "urban-rural-planning-law" in lawbook.versions else "《土地管理法》第七十八条"})
-            spec.errors[f"{COL['事项名称']}{rr}"] = "情形"
-            spec.bad_new_items.append("农村建房未批先建")
+            spec.pending_items.append("农村建房未批先建")
         if domain != SECTION_DOMAIN and r - 1 > start:
             ws.cell(row=start, column=2, value=DOMAIN_LABELS[domain])
             ws.merge_cells(start_row=start, start_column=2, end_row=r - 1, end_column=2)

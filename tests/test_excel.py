@@ -251,7 +251,7 @@ def _row_of(spec, word: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_messy_partial_import_writes_a_valid_county(any_root: Path, tmp_path: Path) -> None:
     spec = make_messy_workbook(tmp_path / "messy.xlsx", any_root)
-    report = import_workbook(tmp_path / "messy.xlsx", any_root, "messy", name="测试县(示例)", partial=True)
+    report = import_workbook(tmp_path / "messy.xlsx", any_root, "messy", name="测试县(示例)", partial=True, example=True)
     assert report.ok and report.written, report.to_text()
     assert {e.cell for e in report.errors} == set(spec.errors)  # still reported
     assert "kb/counties/messy/county.yaml" in report.files
@@ -268,9 +268,13 @@ def test_messy_partial_import_writes_a_valid_county(any_root: Path, tmp_path: Pa
         assert len(item.scenarios) == 3 and all(len(s.triggers) >= 5 for s in item.scenarios)
     for name in spec.bad_new_items:
         assert name not in names
+    # issue 15: --partial never removes; the baseline items the table leaves out are kept, and named
     for iid in spec.omitted:
-        assert iid not in kb.items
-    assert sorted(report.removed) == sorted(spec.omitted)
+        assert kb.items[iid] == base.items[iid]
+    assert report.removed == [] and sorted(report.kept_missing) == sorted(spec.omitted)
+    for name in spec.pending_items:  # a new matter without scenarios: one scenario 待细化, a warning
+        assert [s.name for s in names[name].scenarios] == ["待细化"] and len(names[name].scenarios[0].triggers) >= 5
+        assert any(name in w.message and "待细化" in w.message for w in report.warnings)
     ov_id, primary, supporting = spec.override  # type: ignore[misc]
     assert [p.party for p in kb.items[ov_id].primary] == primary
     assert [p.party for p in kb.items[ov_id].supporting] == supporting
@@ -278,7 +282,7 @@ def test_messy_partial_import_writes_a_valid_county(any_root: Path, tmp_path: Pa
     for iid in spec.bad_baseline:  # rows with errors leave the baseline item as it was
         assert kb.items[iid] == base.items[iid]
     # the untouched baseline items are the baseline's
-    kept = set(base.items) - set(spec.omitted) - {ov_id}
+    kept = set(base.items) - {ov_id}
     assert all(kb.items[i] == base.items[i] for i in kept)
     pond = names["擅自占用耕地挖塘养鱼"]
     assert [s.step for s in pond.procedure] == ["发现", "处置"] and pond.time_limits[0].working_days == 5
@@ -321,7 +325,8 @@ def test_export_layout(synth: Path, tmp_path: Path) -> None:
 def _round_trip(root: Path, source: str, tmp_path: Path, again: bool = False) -> None:
     out = tmp_path / f"{source}.xlsx"
     export_workbook(root, source, out)
-    report = import_workbook(out, root, "roundtrip", name="往返县(示例)")
+    # a fresh county that is to equal the source: what the table leaves out goes (--replace-list)
+    report = import_workbook(out, root, "roundtrip", name="往返县(示例)", replace_list=True)
     assert report.ok and report.errors == [], report.to_text()
     assert report.warnings == [], "\n".join(str(w) for w in report.warnings)
     _assert_same_list(load(source, root), load("roundtrip", root))
@@ -354,13 +359,14 @@ def test_round_trip_of_example_counties(tmp_path: Path, real_template: Path) -> 
 
 
 def test_reimport_into_the_same_county_is_a_no_op(synth: Path, tmp_path: Path) -> None:
-    make_messy_workbook(tmp_path / "messy.xlsx", synth)
+    spec = make_messy_workbook(tmp_path / "messy.xlsx", synth)
     assert import_workbook(tmp_path / "messy.xlsx", synth, "messy", partial=True).ok
     before = _snapshot(synth)
     export_workbook(synth, "messy", tmp_path / "again.xlsx")
     report = import_workbook(tmp_path / "again.xlsx", synth, "messy")
     assert report.ok and not report.written
-    assert [r.status for r in report.rows].count("county") == 4  # the county's own items, matched by id
+    # the county's own items, matched by id (the 待细化 matters too, since issue 15)
+    assert [r.status for r in report.rows].count("county") == 4 + len(spec.pending_items)
     assert _snapshot(synth) == before
 
 
@@ -376,7 +382,7 @@ def test_existing_county_profile_keeps_its_comments(synth: Path, tmp_path: Path)
     cfile = synth / "kb" / "counties" / "template" / "county.yaml"
     cfile.write_text("# 县级清单(示例)\n" + cfile.read_text(encoding="utf-8"), encoding="utf-8")
     make_messy_workbook(tmp_path / "clean.xlsx", synth, bad=False)
-    report = import_workbook(tmp_path / "clean.xlsx", synth, "template")
+    report = import_workbook(tmp_path / "clean.xlsx", synth, "template", replace_list=True)
     assert report.ok and report.written
     text = cfile.read_text(encoding="utf-8")
     assert text.startswith("# 县级清单(示例)\n") and "townships:" in text and "remove_items:" in text
@@ -445,7 +451,7 @@ def test_edited_export_becomes_overrides(synth: Path, tmp_path: Path) -> None:
     ws.delete_rows(rows["ct.publications"])
     wb.save(out)
     before = load("template", synth)
-    report = import_workbook(out, synth, "template", shacl=True)
+    report = import_workbook(out, synth, "template", shacl=True, replace_list=True)  # the deleted row: removed
     assert report.ok and report.written, report.to_text()
     assert report.overridden == ["ee.straw-burning", "urc.rural-illegal-construction"] and report.removed == ["ct.publications"]
     assert report.warnings == [], report.to_text()

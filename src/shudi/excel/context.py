@@ -113,6 +113,7 @@ class Row:
     source: str | None = None
     entry: Entry | None = None
     matched_by: str | None = None
+    confidence: float | None = None  # how sure the row is that item (1.0: by id or exact name)
     item_id: str | None = None
     scenarios: list[tuple[int, ScenarioSrc]] = field(default_factory=list)
     scenario_rows: list[int] = field(default_factory=list)

@@ -19,14 +19,29 @@ from ..citations import citation_label
 from ..kb import load, project_root
 from ..model import KnowledgeBase
 from ..source import DOMAINS
+from .grid import FACT_VALUES, SCENARIO_SPEC
+from .profile import write_profile_sheets
 from .report import ExportReport
 from .text import LIST_SHEET, PROCEDURE_SHEET, SCENARIO_SHEET
 
 _LIST_HEADERS = ["序号", "领域", "事项类型", "事项名称", "县级部门职责", "乡镇(街道)职责", "法律法规及文件依据",
                  "主体责任", "配合责任", "事项编码", "别名", "来源"]
 _LIST_WIDTHS = [6, 12, 10, 22, 48, 48, 40, 36, 48, 30, 24, 22]
-_SCENARIO_HEADERS = ["事项编码", "事项名称", "情形编码", "情形名称", "主体责任", "依据", "触发词", "事实"]
-_SCENARIO_WIDTHS = [30, 22, 44, 36, 20, 40, 70, 24]
+_FACTS = [f for f in FACT_VALUES if f in SCENARIO_SPEC.fields]  # conditions, one plain column each
+_SCENARIO_HEADERS = ["事项编码", "事项名称", "情形编码", "情形名称", "主体责任", "依据", "触发词",
+                     *(SCENARIO_SPEC.fields[f] for f in _FACTS), "事实"]
+_SCENARIO_WIDTHS = [30, 22, 44, 36, 20, 40, 70, *(10 for _ in _FACTS), 24]
+
+
+def _fact_cells(facts: dict[str, str | bool]) -> list[str]:
+    """Conditions as words in their own columns (是否持证: 否); a fact with no column of its own
+    goes to 事实 as JSON."""
+    cells = []
+    for f in _FACTS:
+        value = facts.get(f)
+        cells.append(next((text for text, v in FACT_VALUES[f].items() if v == value and type(v) is type(value)), "") if f in facts else "")
+    rest = {k: v for k, v in facts.items() if k not in _FACTS}
+    return [*cells, json.dumps(rest, ensure_ascii=False) if rest else ""]
 _PROC_HEADERS = ["事项编码", "事项名称", "类别", "环节", "实施主体", "内容", "工作日", "自然日", "小时", "依据"]
 _PROC_WIDTHS = [30, 22, 8, 28, 22, 60, 8, 8, 8, 36]
 
@@ -126,7 +141,7 @@ def export_workbook(root: Path | None, county: str, path: Path | str) -> ExportR
                 "、".join(kb.department_name(p) for p in s.primary_override),
                 "\n".join(citation_label(c, lb) for c in s.citations),
                 _join_triggers(s.triggers),
-                json.dumps(s.facts, ensure_ascii=False) if s.facts else "",
+                *_fact_cells(s.facts),
             ]
             for c, value in enumerate(values, 1):
                 _put(sc, r, c, value)
@@ -152,6 +167,7 @@ def export_workbook(root: Path | None, county: str, path: Path | str) -> ExportR
             r += 1
             nlimits += 1
     pr.freeze_panes = "C2"
+    write_profile_sheets(wb, loaded.county, kb, _put, _header_row)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)

@@ -66,7 +66,10 @@ PROC_SPEC = _SPECS["procedure"]
 TOWNSHIP_SPEC = _SPECS["township"]
 CONTACT_SPEC = _SPECS["contact"]
 LIST_FIELDS = LIST_SPEC.fields
-DOMAIN_SYNONYMS: dict[str, list[str]] = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8"))["domains"]
+_DATA = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8"))
+DOMAIN_SYNONYMS: dict[str, list[str]] = _DATA["domains"]
+# plain condition columns of the 情形 sheet: fact → {cell text → value}
+FACT_VALUES: dict[str, dict[str, str | bool]] = {f: {str(k): v for k, v in m.items()} for f, m in _DATA["fact_values"].items()}
 
 @dataclass
 class Grid:

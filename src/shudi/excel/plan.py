@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..lawbook import Lawbook
-from ..source import CitationSrc, DomainFile, ItemOverrideSrc, ItemSrc, PartySrc
+from ..source import CitationSrc, DomainFile, ItemOverrideSrc, ItemSrc, PartySrc, ScenarioSrc
 from ..sourcecheck import KBSource, check_source
 from .context import Context, Entry, Row
 from .grid import LIST_FIELDS
@@ -61,14 +61,18 @@ def _party_src(refs: list[PartyRef], role: str, row: Row, ctx: Context, known: d
 @dataclass
 class Plan:
     county_items: dict[str, tuple[str, ItemSrc, Row | None]]  # id → (domain, item, row)
-    overrides: dict[str, tuple[ItemOverrideSrc, Row]]
+    overrides: dict[str, tuple[ItemOverrideSrc, Row | None]]  # row None: an override the table did not touch
     removed: list[str]
     dropped_county: list[str]
+    kept_missing: list[str]  # baseline items the table does not list, kept (no replace_list)
 
 
-def build_plan(rows: list[Row], ctx: Context, file_name: str) -> Plan:
+def build_plan(rows: list[Row], ctx: Context, file_name: str, replace_list: bool = False) -> Plan:
+    """Nothing is removed that the table did not ask to remove: a baseline item (or the county's
+    own item) missing from the table is removed only with replace_list; without it the county
+    keeps it, and its override, as they were."""
     county_items: dict[str, tuple[str, ItemSrc, Row | None]] = {}
-    overrides: dict[str, tuple[ItemOverrideSrc, Row]] = {}
+    overrides: dict[str, tuple[ItemOverrideSrc, Row | None]] = {}
     matched: set[str] = set()
     existing_overrides = {o.item: o for o in (ctx.county_file.overrides if ctx.county_file else [])}
     for row in rows:
@@ -100,9 +104,46 @@ def build_plan(rows: list[Row], ctx: Context, file_name: str) -> Plan:
                 county_items[e.item.id] = (e.domain, e.item, None)
             elif e.item.id in existing_overrides:
                 overrides[e.item.id] = (existing_overrides[e.item.id], row)
-    removed = [iid for iid in ctx.baseline if iid not in matched]
-    dropped = [iid for iid in ctx.county_items if iid not in matched]
-    return Plan(county_items, overrides, removed, dropped)
+    already = set(ctx.county_file.remove_items) if ctx.county_file else set()
+    if replace_list:
+        removed = [iid for iid in ctx.baseline if iid not in matched]
+        dropped = [iid for iid in ctx.county_items if iid not in matched]
+        kept: list[str] = []
+    else:
+        removed = [iid for iid in ctx.baseline if iid in already and iid not in matched]
+        dropped = []
+        kept = [iid for iid in ctx.baseline if iid not in matched and iid not in already]
+        for iid, e in ctx.county_items.items():
+            if iid not in matched:
+                county_items[iid] = (e.domain, e.item, None)
+        for iid in kept:
+            if iid in existing_overrides:
+                overrides[iid] = (existing_overrides[iid], None)
+    return Plan(county_items, overrides, removed, dropped, kept)
+
+
+PENDING_NAME = "待细化"
+
+
+def pending_scenario(item_id: str, name: str, alt_names: list[str], *duties: str) -> ScenarioSrc:
+    """The one scenario of a matter whose scenarios are still to be written: its triggers are the
+    matter's names and the short phrases of its duty texts, so that calls about it are found."""
+    from .matching import name_key
+
+    phrases: list[str] = [name, name_key(name), *alt_names]
+    for text in duties:
+        for part in re.split(r"[,，。；;、：:\n]", text):
+            part = re.sub(r"^(负责|依法|协助|配合|做好|对|及时|组织|开展)+", "", part.strip())
+            if 4 <= len(part) <= 16:
+                phrases.append(part)
+    triggers = list(dict.fromkeys(p for p in phrases if len(p) >= 2))[:12]
+    core = name_key(name)
+    for extra in (f"{core}问题", f"举报{core}", f"{core}投诉", f"反映{core}", f"{core}怎么办"):
+        if len(triggers) >= 5:
+            break
+        if extra not in triggers:
+            triggers.append(extra)
+    return ScenarioSrc(id=f"{item_id}.pending", name=PENDING_NAME, triggers=triggers)
 
 
 def _same_parties(refs: list[PartyRef], base: list[PartySrc]) -> bool:
@@ -187,8 +228,12 @@ def _county_row(row: Row, entry: Entry | None, ctx: Context) -> ItemSrc | None:
     if item_type is None:
         row.issue("error", "type", "新增事项缺少事项类型(行政处罚、行政检查、行政强制或其他)")
     scenarios = [s for _, s in row.scenarios] or (list(old.scenarios) if old else [])
-    if not scenarios:
-        row.issue("error", "name", f"新增事项「{row.name}」没有情形:请在“{SCENARIO_SHEET}”工作表中为它列出情形(每个情形至少5个触发词)")
+    if not scenarios and row.item_id:
+        # the published table has no 情形: the matter comes in with one scenario still to be
+        # written (待细化), found meanwhile by its name and duty texts
+        scenarios = [pending_scenario(row.item_id, row.name, row.alt_names or [], v.get("county_duties", ""), v.get("township_duties", ""))]
+        row.issue("warning", "name", f"新增事项「{row.name}」没有情形,已按事项名称和职责生成“待细化”情形;"
+                                     f"请在“{SCENARIO_SHEET}”工作表中补充情形和触发词")
     if row.failed:
         return None
     known = {p.party: p.duties for p in [*(old.supporting if old else []), *(old.primary if old else [])]}
@@ -263,6 +308,8 @@ def check_plan(plan: Plan, ctx: Context) -> list[Issue]:
         ident = ident.split(" ", 1)[0]
         owner = next((iid for iid in rows if ident == iid or ident.startswith(iid + ".")), None)
         row = rows.get(owner) if owner else None
+        if owner and "scenarios (aim for" in p.message and any(s.name == PENDING_NAME for s in plan.county_items[owner][1].scenarios):
+            continue  # a matter whose scenarios are still to be written (待细化) says so already
         if row is None:
             if p.level == "error":
                 loose.append(Issue(level="error", message=f"{ident}: {problem_zh(p.message)}"))

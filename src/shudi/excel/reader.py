@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -14,12 +14,12 @@ from rapidfuzz import fuzz
 
 from ..source import DOMAINS, CitationSrc, ScenarioSrc, StepSrc, TimeLimitSrc
 from .context import AuxRow, Context, Row
-from .grid import LIST_FIELDS, LIST_SPEC, PROC_SPEC, SCENARIO_SPEC, Grid, Header, HeaderSpec, find_header
+from .grid import CONTACT_SPEC, FACT_VALUES, LIST_FIELDS, LIST_SPEC, PROC_SPEC, SCENARIO_SPEC, TOWNSHIP_SPEC, Grid, Header, HeaderSpec, find_header
 from .limits import WorkbookTooLarge, check_workbook
 from .matching import name_key
 from .parties import map_item_type, parse_parties
 from .report import ImportReport, Issue
-from .text import ID_RE, LIST_SHEET, compact, split_list
+from .text import ID_RE, LIST_SHEET, TOWNSHIP_SHEET, compact, split_list
 
 @dataclass
 class Parsed:
@@ -30,12 +30,17 @@ class Parsed:
     proc_cols: dict[str, int]
     scenario_sheet: str | None
     proc_sheet: str | None
+    profile_sheets: dict[str, tuple[Grid, Header]] = field(default_factory=dict)  # township / contact
 
 
 def _sheet_kind(grid: Grid) -> tuple[str, Header] | None:
     name = compact(grid.name)
     options = [("list", LIST_SPEC), ("scenario", SCENARIO_SPEC), ("proc", PROC_SPEC)]
-    if "情形" in name:
+    if compact(TOWNSHIP_SHEET) in name and "清单" not in name:
+        options = [("township", TOWNSHIP_SPEC)]
+    elif "联系" in name or "通讯" in name:
+        options = [("contact", CONTACT_SPEC)]
+    elif "情形" in name:
         options = [("scenario", SCENARIO_SPEC)]
     elif "程序" in name or "时限" in name:
         options = [("proc", PROC_SPEC)]
@@ -89,6 +94,9 @@ def read_workbook(path: Path, ctx: Context, report: ImportReport) -> Parsed | No
                     report.issues.append(Issue(level="warning", sheet=grid.name, row=h.row, message=(
                         f"缺少“{LIST_FIELDS[fld]}”列:基线事项按基线保留,新增事项需要该列")))
             parsed.rows += _read_list_sheet(grid, h, ctx, report)
+        elif kind in ("township", "contact"):
+            _header_issues(grid, h, TOWNSHIP_SPEC if kind == "township" else CONTACT_SPEC, report)
+            parsed.profile_sheets[kind] = (grid, h)
         elif kind == "scenario":
             if parsed.scenario_sheet is not None:
                 report.issues.append(Issue(level="warning", sheet=grid.name, message="已有情形工作表,该工作表未导入"))
@@ -313,6 +321,15 @@ def _parse_scenario(a: AuxRow, row: Row, ctx: Context, counts: dict[str, int]) -
         except ValueError:
             _aux_error(row, a, "facts", f"事实列应为 JSON 对象,如 {{\"planning_area\": \"rural\"}}:「{v['facts'][:30]}」", spec)
             ok = False
+    for fact, values in FACT_VALUES.items():  # conditions in plain columns (是否持证: 否)
+        text = v.get(fact, "").strip()
+        if not text:
+            continue
+        if text not in values:
+            _aux_error(row, a, fact, f"无法识别的条件「{text}」(应为:{'、'.join(values)})", spec)
+            ok = False
+            continue
+        facts[fact] = values[text]
     triggers = split_list(v.get("triggers", ""))
     if not ok:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -49,13 +49,24 @@ class RowOutcome(BaseModel):
     item_id: str | None
     domain: str | None
     status: RowStatus
-    matched_by: str | None = None  # id / name / alt-name / fuzzy / None (new item)
+    matched_by: str | None = None  # review / id / name / alt-name / meaning / None (new item)
+    confidence: float | None = None  # of the mapping (or, for a new matter, that it is new)
+    problems: list[str] = []  # this row's errors and warnings, located ("清单!H12 …")
+
+    def review(self) -> dict[str, Any]:
+        """The row as the review table shows it (shudi list import --json)."""
+        status = "error" if self.status == "rejected" else "new" if self.status == "new" or self.item_id is None else "mapped"
+        return {"sheet": self.sheet, "row": self.row, "name": self.name,
+                "item": self.item_id if status == "mapped" or self.status == "rejected" and self.matched_by else None,
+                "status": status, "outcome": self.status, "matched_by": self.matched_by,
+                "confidence": self.confidence, "problems": self.problems}
 
 
 class ImportReport(BaseModel):
     file: str
     county: str
     partial: bool = False
+    replace_list: bool = False
     dry_run: bool = False
     ok: bool = False  # the (partial) result validates and has no fatal error
     written: bool = False
@@ -66,7 +77,18 @@ class ImportReport(BaseModel):
     overridden: list[str] = []
     removed: list[str] = []  # baseline items the county list no longer has
     dropped_county_items: list[str] = []  # the county's own items absent from the workbook
+    kept_missing: list[str] = []  # baseline items the table does not list, kept (no --replace-list)
+    ops: list[dict[str, Any]] = []  # the change set (shudi.countyfiles ops), as a proposal carries it
+    proposal: int | None = None  # the proposal the import became, if any
     issues: list[Issue] = []
+
+    def review(self) -> dict[str, Any]:
+        """One JSON object: the review table and what the import would change."""
+        return {"file": Path(self.file).name, "county": self.county, "ok": self.ok, "written": self.written,
+                "dry_run": self.dry_run, "proposal": self.proposal, "rows": [r.review() for r in self.rows],
+                "removed": self.removed, "kept_missing": self.kept_missing, "new_items": self.new_items,
+                "overridden": self.overridden, "changes": len(self.ops),
+                "issues": [{"level": i.level, "where": i.where(), "field": i.field, "message": i.message} for i in self.issues]}
 
     @property
     def errors(self) -> list[Issue]:
@@ -91,6 +113,10 @@ class ImportReport(BaseModel):
         ]
         lines += [str(i) for i in self.errors]
         lines += [str(i) for i in self.warnings]
+        lines += [f"本县清单不含基线事项:{iid}" for iid in self.removed]
+        if self.kept_missing:
+            lines.append(f"表中未列出的基线事项 {len(self.kept_missing)} 项,保留(如需取消请加 --replace-list):"
+                         + "、".join(self.kept_missing))
         return "\n".join(lines)
 
 
