@@ -258,3 +258,21 @@ def test_learned_evidence_names_words_of_the_message(engine: Engine) -> None:
     result = engine.classify("俺家楼顶让邻居偷着盖了一间彩钢房")
     learned = [e for c in result.candidates for e in c.evidence if e.endswith(LEARNED_MARK)]
     assert all(e.removesuffix(LEARNED_MARK) in normalize("俺家楼顶让邻居偷着盖了一间彩钢房") for e in learned)
+
+
+def test_classifier_parameters_come_only_from_rules(root, tmp_path) -> None:
+    """rules/classifier.yaml is the one source of the classifier's parameters: the model has no
+    default of its own to disagree with it, and a value missing from the file is an error."""
+    import yaml
+    from pydantic import ValidationError
+
+    from shudi.classifier import ClassifierParams, load_params
+
+    assert all(f.is_required() for f in ClassifierParams.model_fields.values())
+    data = yaml.safe_load((root / "rules" / "classifier.yaml").read_text(encoding="utf-8"))
+    assert load_params(root / "rules" / "classifier.yaml").model_dump() == data["params"]
+    del data["params"]["abstain_below"]
+    broken = tmp_path / "classifier.yaml"
+    broken.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValidationError, match="abstain_below"):
+        load_params(broken)

@@ -53,42 +53,47 @@ _WORD_OK = re.compile(r"^[\u3400-\u9fffa-z0-9]{2,}$")
 
 
 class ClassifierParams(BaseModel):
+    """The classifier's parameters.  Their values live only in rules/classifier.yaml (each one
+    chosen and explained there); every field is required, so a value missing from the file is
+    an error at load instead of a second, silently different default here."""
+
     model_config = ConfigDict(extra="forbid")
-    k1: float = 1.2
-    b: float = 0.5
-    weight_word: float = 1.0
-    weight_bigram: float = 0.5
-    weight_pinyin: float = 0.35
-    phrase_bonus: float = 2.5
-    fuzzy_cutoff: float = 80.0
-    fuzzy_bonus: float = 1.0
-    fuzzy_top: int = 8
-    item_name_weight: int = 1
-    abstain_below: float = 4.0
-    unsure_below: float = 1.5  # answered, but shown to users with a low-confidence warning
-    score_scale: float = 6.0
-    general_low: float = 7.0
-    general_high: float = 12.0
-    general_floor: float = 0.1
-    bigram_norm: int = 30
-    inquiry_factor: float = 2.0
-    word_cap: float = 3.0
-    example_weight: float = 0.3  # term frequency a word of an example call (示例来电) adds to its scenario
+    k1: float
+    b: float
+    weight_word: float
+    weight_bigram: float
+    weight_pinyin: float
+    phrase_bonus: float
+    fuzzy_cutoff: float
+    fuzzy_bonus: float
+    fuzzy_top: int
+    item_name_weight: int
+    abstain_below: float
+    unsure_below: float  # answered, but shown to users with a low-confidence warning
+    score_scale: float
+    general_low: float
+    general_high: float
+    general_floor: float
+    bigram_norm: int
+    inquiry_factor: float
+    word_cap: float
+    example_weight: float  # term frequency a word of an example call (示例来电) adds to its scenario
     # the learned linear model (shudi.learned) and how its decision values join BM25's
-    learned_c: float = 0.5  # SVM regularisation
-    learned_prune: float = 0.02  # weights smaller than this are dropped (no measurable accuracy)
-    learned_weight: float = 1.0  # rank = BM25 score/(score+score_scale) + learned_weight·max(0, value+learned_offset)
-    learned_offset: float = 1.0
-    learned_out_of_scope: bool = True  # off-list example calls form a class of their own
-    learned_duties: bool = True  # the item's duty texts teach each of its scenarios
-    learned_by_item: bool = True  # one class per item instead of per scenario
-    strength_weight: float = 0.05  # confidence = margin over the off-list class + strength_weight·evidence strength
-    max_candidates: int = 40
+    learned_c: float  # SVM regularisation
+    learned_prune: float  # weights smaller than this are dropped (no measurable accuracy)
+    learned_weight: float  # rank = BM25 score/(score+score_scale) + learned_weight·max(0, value+learned_offset)
+    learned_offset: float
+    learned_out_of_scope: bool  # off-list example calls form a class of their own
+    learned_duties: bool  # the item's duty texts teach each of its scenarios
+    learned_by_item: bool  # one class per item instead of per scenario
+    strength_weight: float  # confidence = margin over the off-list class + strength_weight·evidence strength
+    max_candidates: int
 
 
 def load_params(path: Path) -> ClassifierParams:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return ClassifierParams.model_validate(data.get("params", {}) if data else {})
+    """The parameters of rules/classifier.yaml (`params:`); a missing file or field is an error."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return ClassifierParams.model_validate(data.get("params") or {})
 
 
 def _features(text: str, tokenizer: jieba.Tokenizer) -> tuple[set[str], list[str]]:
