@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test browser postgres bench install vendor-laws validate stats clean
+.PHONY: serve test browser postgres wrk bench install vendor-laws validate stats clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,17 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 
+# wrk, the HTTP load generator of `make bench` (bench/speed.py); Debian package, idempotent.
+wrk:
+	@command -v wrk >/dev/null || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk)
+
 test: $(STAMP) browser postgres
 	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests notebooks
 
-bench: $(STAMP)
-	$(PY) -m shudi.bench
+bench: $(STAMP) wrk
+	$(PY) -m bench.figures
+	$(PY) bench/speed.py
 	$(PY) -m bench.real_messages --split tune
 	$(PY) -m bench.real_messages --split holdout
 

@@ -166,7 +166,7 @@ def test_sparql_engines_time_limit_row_cap_and_formats(engine: Engine, engine_na
 
 
 def test_sparql_engines_agree(engine: Engine) -> None:
-    from shudi.sparql_bench import REVIEWER_QUERIES
+    from bench.sparql import REVIEWER_QUERIES
     from shudi.stats import PREFIXES
 
     loaded = engine.county().loaded

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from shudi.devserver import running_server
+from bench.devserver import running_server
 from tests.test_web import OUT, ROOT, WIDTH, driver, js_errors, no_horizontal_scroll  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.slow

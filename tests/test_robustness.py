@@ -18,7 +18,7 @@ from shudi.contract import MAX_TEXT
 from shudi.engine import Engine
 from shudi.kb import project_root
 
-from shudi.devserver import running_server
+from bench.devserver import running_server
 
 ROOT = project_root()
 _engine = Engine(ROOT)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shudi.devserver import free_port
+from bench.devserver import free_port
 from shudi.kb import project_root
 
 ROOT = project_root()

@@ -20,7 +20,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from shudi.devserver import running_server
+from bench.devserver import running_server
 from shudi.kb import project_root
 
 ROOT = project_root()

@@ -1,5 +1,8 @@
-"""`make bench`: accuracy on the gold set, in-process latency, engine load time; with --http,
-HTTP throughput against a uvicorn server on loopback; with --sparql, rdflib vs Oxigraph.
+"""`make bench`: accuracy on the gold set, cross-validation on the example calls, in-process
+latency, engine load time and (unless --skip-sparql) rdflib vs Oxigraph.  HTTP throughput is
+measured by wrk, in bench/speed.py.
+
+    python -m bench.figures [--errors N] [--skip-sparql]
 
 Figures are printed, not asserted: the targets are in the issues and the README."""
 
@@ -10,12 +13,12 @@ import statistics
 import time
 from pathlib import Path
 
-from .contract import PrecheckRequest
-from .crossval import cross_validate
-from .engine import Engine
-from .evaluate import calibrate, format_report, load_gold, run_cases, score
-from .kb import project_root
-from .precheck import precheck
+from bench.crossval import cross_validate
+from bench.evaluate import calibrate, format_report, load_gold, run_cases, score
+from shudi.contract import PrecheckRequest
+from shudi.engine import Engine
+from shudi.kb import project_root
+from shudi.precheck import precheck
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -88,7 +91,6 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="shudi benchmarks")
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--errors", type=int, default=0, help="list this many misclassified messages")
-    ap.add_argument("--skip-http", action="store_true")
     ap.add_argument("--skip-sparql", action="store_true")
     args = ap.parse_args(argv)
     root = project_root()
@@ -105,13 +107,8 @@ def main(argv: list[str] | None = None) -> None:
           f"the rule takes the larger: {max(tune_threshold, cv.threshold())}")
     print()
     bench_latency(engine, data)
-    if not args.skip_http:
-        from .loadtest import bench_http
-
-        for workers in (1, 2):  # 2 = one per core, how `make serve` is meant to run in production
-            bench_http(root, workers=workers)
     if not args.skip_sparql:
-        from .sparql_bench import bench_sparql
+        from bench.sparql import bench_sparql
 
         bench_sparql(engine)
 

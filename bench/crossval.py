@@ -6,7 +6,7 @@ how `example_weight` and the learned model's parameters were chosen (docs/classi
 gold set in tests/data is not used.  Off-list calls are split the same way, since the learned
 model trains on them too.
 
-    python -m shudi.crossval [--folds 2] [--weights 0.2,0.3,0.5]
+    python -m bench.crossval [--folds 2] [--weights 0.2,0.3,0.5]
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import argparse
 import dataclasses
 from dataclasses import dataclass, field
 
-from .classifier import Classifier, ClassifierParams
-from .engine import Engine
-from .cues import CueReader
-from .evaluate import abstention_threshold, fold_of
-from .model import KnowledgeBase
+from bench.evaluate import abstention_threshold, fold_of
+from shudi.classifier import Classifier, ClassifierParams
+from shudi.cues import CueReader
+from shudi.engine import Engine
+from shudi.model import KnowledgeBase
 
 
 @dataclass

@@ -6,9 +6,9 @@ import json
 import statistics
 import time
 
-from .engine import Engine
-from .sparql import SparqlService
-from .stats import PREFIXES
+from shudi.engine import Engine
+from shudi.sparql import SparqlService
+from shudi.stats import PREFIXES
 
 REVIEWER_QUERIES = {
     "duties resting on an article": """

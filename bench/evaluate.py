@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Engine
+from shudi.engine import Engine
 
 
 def fold_of(text: str, folds: int) -> int:
