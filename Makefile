@@ -40,7 +40,7 @@ wrk:
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk)
 
 test: $(STAMP) browser postgres
-	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests notebooks
+	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests rules/tests notebooks
 
 bench: $(STAMP) wrk
 	$(PY) -m bench.figures

@@ -83,17 +83,6 @@ rules:
         load_rule_file(shadowed)
 
 
-CASE_FILES = sorted((ROOT / "rules" / "tests").glob("*.yaml"))
-
-
-@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
-def test_rule_cases(engine: Engine, path: Path) -> None:
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for case in spec["cases"]:
-        fired = [f.rule.id for f in engine.rules.evaluate(spec["ruleset"], [case["facts"]])]
-        assert fired == case["fires"], case["name"]
-
-
 def test_every_rule_has_a_resolvable_source() -> None:
     lawbook = Lawbook.load(ROOT / "kb" / "laws" / "registry.yaml", ROOT / "kb" / "laws")
     sources = {s["id"] for s in yaml.safe_load((ROOT / "kb" / "sources.yaml").read_text(encoding="utf-8"))["sources"]}
@@ -135,3 +124,30 @@ def test_facts_matching_no_rule_do_not_crash() -> None:
              "homestead": "unknown", "licensed": "unknown", "emergency": "unknown"}
     for _ in range(50):
         assert rules.evaluate("determination", [facts, dict(facts, item="other")]) == []
+
+
+def test_case_files_report_what_does_not_hold(engine: Engine) -> None:
+    """The case-file collector (tests/case_files.py) fails a case on a wrong field, an unknown
+    field and a matter that must be absent, naming the case; every county folder is a county."""
+    from tests.case_files import CaseFailed, CaseFile, check_case
+
+    spec = CaseFile.model_validate({"kind": "precheck", "cases": [
+        {"name": "错的", "request": {"township": "东关镇", "item_id": "kw.rural-living-environment"}, "expect": {"decision": "call"}},
+        {"name": "没有的字段", "request": {"township": "东关镇", "item_id": "kw.rural-living-environment"}, "expect": {"colour": "red"}},
+    ]})
+    with pytest.raises(CaseFailed, match="错的: decision: expected 'call', got 'no_call'"):
+        check_case(engine, spec, spec.cases[0], None)
+    with pytest.raises(CaseFailed, match=r"没有的字段: no answer field \['colour'\]"):
+        check_case(engine, spec, spec.cases[1], None)
+    absent = CaseFile.model_validate({"kind": "classify", "cases": [
+        {"name": "网吧", "request": {"text": "网吧里有未成年人通宵上网"}, "absent_items": ["ct.internet-cafes"]}]})
+    with pytest.raises(CaseFailed, match="网吧: candidate_items"):
+        check_case(engine, absent, absent.cases[0], None)
+    check_case(engine, absent, absent.cases[0], "example-a")
+    with pytest.raises(ValueError, match="ruleset"):
+        CaseFile.model_validate({"kind": "rules", "cases": [{"name": "x", "facts": {}, "fires": []}]})
+    folders = {p.name for p in (ROOT / "rules" / "tests").iterdir() if p.is_dir()}
+    assert folders <= {p.name for p in (ROOT / "kb" / "counties").iterdir()}
+    kinds = {CaseFile.model_validate(yaml.safe_load(p.read_text(encoding="utf-8"))).kind
+             for p in (ROOT / "rules" / "tests").rglob("*.yaml")}
+    assert kinds == {"rules", "classify", "precheck", "delegation"}
