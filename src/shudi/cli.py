@@ -26,6 +26,8 @@ kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Knowledg
 app.add_typer(kb_app, name="kb")
 list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A county's list: diff, change proposals, audit, Excel import/export.")
 app.add_typer(list_app, name="list")
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The rule sets of rules/: each rule beside the text it rests on.")
+app.add_typer(rules_app, name="rules")
 from .platform.cli import call_app  # noqa: E402 - the response platform's commands (shudi call …)
 
 app.add_typer(call_app, name="call")
@@ -381,6 +383,29 @@ def handbook_cmd(
     files = write_handbook(loaded, out, pdf=pdf)
     typer.echo(f"HTML: {files['html']}")
     typer.echo(f"PDF:  {files['pdf'] or '(not printed: no Chromium found)'}")
+
+
+@rules_app.command("explain")
+def rules_explain(
+    ruleset: Optional[str] = typer.Argument(None, help="precheck, delegation or determination; default: all"),
+    county: str = CountyOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Each rule: statement, conditions and outcome in plain Chinese, beside the article (from the
+    vendored statute) or the report it rests on."""
+    from .explain import explain, load_sources, render
+
+    engine = _engine(county)
+    files = engine.rules.files
+    if ruleset is not None and ruleset not in files:
+        _fail(f"未知规则集 {ruleset} / unknown rule set {ruleset!r}; known: {', '.join(sorted(files))}")
+    docs = load_sources(engine.root / "kb")
+    kb = engine.county().kb
+    out = [explain(kb, files[name], docs) for name in ([ruleset] if ruleset else list(files))]
+    if as_json:
+        _emit([e.model_dump() for e in out])
+    else:
+        typer.echo("\n".join(render(e) for e in out))
 
 
 @list_app.command("diff")

@@ -16,12 +16,6 @@ from .workdays import add_working_days
 
 FACTS = ("emergency", "within_township_authority", "dispatched_agency_can_solve", "studied_cannot_solve")
 # the facts as a township clerk reads them in the reasons (never the keys: emergency=unknown)
-FACT_LABELS = {
-    "emergency": "紧急情况",
-    "within_township_authority": "属乡镇(街道)职权范围",
-    "dispatched_agency_can_solve": "派驻机构能够解决",
-    "studied_cannot_solve": "已研究论证、确实无法解决",
-}
 TRI_LABELS = {None: "未知", True: "是", False: "否"}
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -77,7 +71,8 @@ def precheck(engine: Engine, req: PrecheckRequest) -> PrecheckResult:
     for key, why in derived.items():
         reasons.append(Reason(rule=f"derive.{key}", principle="未提供的事实由清单推定。", why=why, source=LIST_SOURCE))
 
-    given = ";".join(f"{FACT_LABELS[k]}:{TRI_LABELS[v]}" for k, v in facts.items())
+    wording = engine.rules.files["precheck"].wording  # the facts' plain-Chinese names: rules/precheck.yaml
+    given = ";".join(f"{wording[k].label}:{TRI_LABELS[v]}" for k, v in facts.items())
     decisive, reason = decide(engine, kb, "precheck", {k: _tri(v) for k, v in facts.items()}, f"事实认定——{given}")
     decision = decisive.then["decision"]
     mode = decisive.then.get("mode")

@@ -13,6 +13,11 @@ A rule file:
         then: {action: decide, decision: call, mode: urgent}
       - id: ...
         exception_of: call.emergency   # (files without first_match) this rule overrides that one
+    wording:                 # plain Chinese for readers (`shudi rules explain`): each column
+      emergency: {label: 紧急情况, values: {"true": 是, "false": 否}}
+      item: {label: 事项, refers_to: item}   # values that are KB ids are named from the KB
+    outcome_wording:         # and each key of `then` (label "" : the value says it all)
+      decision: {values: {call: 可以"呼叫"}}
 `when` maps a fact to a value (equality), a list (any of) or {not: value-or-list}.
 
 Precedence is declared, never negated by hand (Catala's `exception`): in a first-match table a
@@ -36,7 +41,7 @@ import itertools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from durable import engine as dr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -62,6 +67,16 @@ class RuleSpec(BaseModel):
     exception_of: str | None = None
 
 
+class Wording(BaseModel):
+    """How a reader is told one fact (a column) or one key of `then`, and its values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str = ""
+    values: dict[str, str] = {}
+    refers_to: Literal["item", "scenario", "party", "fact"] | None = None  # values are KB ids / a column
+    glue: str = ";"  # (outcome) what joins this part to the one before it
+
+
 class RuleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ruleset: str
@@ -70,6 +85,8 @@ class RuleFile(BaseModel):
     first_match: bool = False
     rules: list[RuleSpec]
     fallback_item: str | None = None  # precheck: whom an emergency call goes to when no item is recognised
+    wording: dict[str, Wording] = {}
+    outcome_wording: dict[str, Wording] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleFile:
