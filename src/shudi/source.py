@@ -1,7 +1,7 @@
 """The editable source of the knowledge base: YAML files under kb/, read into pydantic models.
 
 These models are the schema county editors write against (docs/kb-authoring.md); the RDF
-graph is compiled from them (shudi.compile).  Errors name the file and the line.
+graph is compiled from them (shudi.graph).  Errors name the file and the line.
 """
 
 from __future__ import annotations
