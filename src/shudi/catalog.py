@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
+from .contract import Ref
 from .engine import Engine, citation_out
 from .errors import BadInput, NotFound
 from .kb import counties as kb_counties
@@ -16,27 +15,32 @@ from .normalize import normalize
 from .policy import ResponseProfile
 from .source import CountyFile
 from .statutes import StatuteText
+from .views import (AgencyOut, ArticleView, CitationsCheck, CitingOwner, ContactOut, CountyContact, CountyOut, CountyRef,
+                    CountyView, DepartmentItemRow, DepartmentItems, DepartmentOut, DomainOut, GeneralOnlyItem, ItemDetail,
+                    ItemSummary, LawDetail, LawRef, LawSummary, LawVersionOut, ParagraphOut, PartyOut, ResponseStep,
+                    ResponseView, ScenarioOut, SourceRef, StepOut, SupersededCitation, TimeLimitOut, UncitedLaw)
 from .workdays import add_working_days
 
 GENERAL_CHAPTERS = ("总则", "附则")
 
 
-def domains(kb: KnowledgeBase) -> list[dict[str, Any]]:
+def domains(kb: KnowledgeBase) -> list[DomainOut]:
     counts: dict[str, int] = {}
     for item in kb.items.values():
         counts[item.domain] = counts.get(item.domain, 0) + 1
-    return [{"id": d, "name": name, "items": counts.get(d, 0)} for d, name in kb.domains.items()]
+    return [DomainOut(id=d, name=name, items=counts.get(d, 0)) for d, name in kb.domains.items()]
 
 
-def departments(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    out = []
-    for d in kb.departments.values():
-        out.append({
-            "id": d.id, "name": d.name, "alt_names": list(d.alt), "level": d.level,
-            "kind": "stationed_agency" if d.is_agency else "department",
-            "department": d.parent, "handles": list(d.handles),
-        })
-    return out
+def departments(kb: KnowledgeBase) -> list[DepartmentOut]:
+    return [
+        DepartmentOut(id=d.id, name=d.name, alt_names=list(d.alt), level=d.level,
+                      kind="stationed_agency" if d.is_agency else "department", department=d.parent, handles=list(d.handles))
+        for d in kb.departments.values()
+    ]
+
+
+def _ref(kb: KnowledgeBase, party: str) -> Ref:
+    return Ref(id=party, name=kb.department_name(party))
 
 
 def _dept(kb: KnowledgeBase, dept_id: str) -> None:
@@ -44,30 +48,25 @@ def _dept(kb: KnowledgeBase, dept_id: str) -> None:
         raise NotFound(f"未知部门编号 {dept_id}", f"unknown department id {dept_id!r}")
 
 
-def department_items(kb: KnowledgeBase, dept_id: str) -> dict[str, Any]:
+def department_items(kb: KnowledgeBase, dept_id: str) -> DepartmentItems:
     _dept(kb, dept_id)
     rows = []
     for item in kb.items.values():
+        ref = Ref(id=item.id, name=item.name)
         for role, parties in (("primary", item.primary), ("supporting", item.supporting)):
-            for p in parties:
-                if p.party == dept_id:
-                    rows.append({"item": {"id": item.id, "name": item.name}, "domain": item.domain, "role": role, "duties": p.duties})
-        for sc in item.scenarios:
-            if dept_id in sc.primary_override:
-                rows.append({"item": {"id": item.id, "name": item.name}, "scenario": {"id": sc.id, "name": sc.name},
-                             "domain": item.domain, "role": "primary", "duties": f"情形「{sc.name}」由该部门承担主体责任。"})
-    return {"department": {"id": dept_id, "name": kb.department_name(dept_id)}, "items": rows}
+            rows += [DepartmentItemRow(item=ref, domain=item.domain, role=role, duties=p.duties) for p in parties if p.party == dept_id]
+        rows += [DepartmentItemRow(item=ref, scenario=Ref(id=sc.id, name=sc.name), domain=item.domain, role="primary",
+                                   duties=f"情形「{sc.name}」由该部门承担主体责任。")
+                 for sc in item.scenarios if dept_id in sc.primary_override]
+    return DepartmentItems(department=_ref(kb, dept_id), items=rows)
 
 
-def item_summary(kb: KnowledgeBase, item: Item) -> dict[str, Any]:
-    return {
-        "id": item.id, "name": item.name, "domain": {"id": item.domain, "name": kb.domains[item.domain]},
-        "type": item.type, "primary": [{"id": p.party, "name": kb.department_name(p.party)} for p in item.primary],
-        "scenarios": len(item.scenarios),
-    }
+def item_summary(kb: KnowledgeBase, item: Item) -> ItemSummary:
+    return ItemSummary(id=item.id, name=item.name, domain=Ref(id=item.domain, name=kb.domains[item.domain]), type=item.type,
+                       primary=[_ref(kb, p.party) for p in item.primary], scenarios=len(item.scenarios))
 
 
-def items(kb: KnowledgeBase, domain: str | None, q: str | None) -> list[dict[str, Any]]:
+def items(kb: KnowledgeBase, domain: str | None, q: str | None) -> list[ItemSummary]:
     if domain is not None and domain not in kb.domains:
         raise NotFound(f"未知领域编号 {domain}", f"unknown domain id {domain!r}", kb.domains)
     needle = normalize(q) if q and q.strip() else None
@@ -83,47 +82,43 @@ def items(kb: KnowledgeBase, domain: str | None, q: str | None) -> list[dict[str
     return out
 
 
-def _limit(tl: TimeLimit, kb: KnowledgeBase) -> dict[str, Any]:
-    return {
-        "what": tl.what, "limit": tl.limit, "working_days": tl.working_days, "days": tl.days, "hours": tl.hours,
-        "basis": citation_out(tl.basis).model_dump(mode="json") if tl.basis else None,
-        "source": kb.sources.get(tl.source, tl.source) if tl.source else None,
-    }
+def _limit(tl: TimeLimit, kb: KnowledgeBase) -> TimeLimitOut:
+    return TimeLimitOut(what=tl.what, limit=tl.limit, working_days=tl.working_days, days=tl.days, hours=tl.hours,
+                        basis=citation_out(tl.basis) if tl.basis else None,
+                        source=kb.sources.get(tl.source, tl.source) if tl.source else None)
 
 
-def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> dict[str, Any]:
+def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> ItemDetail:
     item = kb.items.get(item_id)
     if item is None:
         raise NotFound(f"未知事项编号 {item_id}", f"unknown item id {item_id!r}")
     parties = {p.party for p in (*item.primary, *item.supporting)} | {p for s in item.scenarios for p in s.primary_override}
     agencies = [a for p in parties for a in kb.agencies_of(p) if item.id in a.handles]
-    return {
-        **item_summary(kb, item),
-        "alt_names": list(item.alt_names),
-        "county_duties": item.county_duties,
-        "township_duties": item.township_duties,
-        "primary": [{"id": p.party, "name": kb.department_name(p.party), "duties": p.duties} for p in item.primary],
-        "supporting": [{"id": p.party, "name": kb.department_name(p.party), "duties": p.duties} for p in item.supporting],
-        "scenarios": [
-            {"id": s.id, "name": s.name,
-             "primary": [{"id": p, "name": kb.department_name(p)} for p in item.primary_for(s)],
-             "facts": s.facts, "triggers": list(s.triggers),
-             "citations": [citation_out(c).model_dump(mode="json") for c in s.citations]}
+    summary = item_summary(kb, item)
+    return ItemDetail(
+        id=summary.id, name=summary.name, domain=summary.domain, type=summary.type,
+        alt_names=list(item.alt_names),
+        county_duties=item.county_duties,
+        township_duties=item.township_duties,
+        primary=[PartyOut(id=p.party, name=kb.department_name(p.party), duties=p.duties) for p in item.primary],
+        supporting=[PartyOut(id=p.party, name=kb.department_name(p.party), duties=p.duties) for p in item.supporting],
+        scenarios=[
+            ScenarioOut(id=s.id, name=s.name, primary=[_ref(kb, p) for p in item.primary_for(s)], facts=s.facts,
+                        triggers=list(s.triggers), citations=[citation_out(c) for c in s.citations])
             for s in item.scenarios
         ],
-        "procedure": [{"order": s.order, "step": s.step, "actor": {"id": s.actor, "name": kb.department_name(s.actor)}, "text": s.text}
-                      for s in item.procedure],
-        "time_limits": [_limit(t, kb) for t in item.time_limits],
-        "citations": [citation_out(c).model_dump(mode="json") for c in item.citations],
-        "stationed_agencies": [{"id": a.id, "name": a.name, "department": a.parent} for a in agencies],
-        "contacts": [
-            {"party": c.party, "name": kb.department_name(c.party), "office": c.office, "phone": c.phone,
-             "hours": c.hours or county.office_hours, "example": county.example or "示例" in c.phone}
+        procedure=[StepOut(order=s.order, step=s.step, actor=_ref(kb, s.actor), text=s.text) for s in item.procedure],
+        time_limits=[_limit(t, kb) for t in item.time_limits],
+        citations=[citation_out(c) for c in item.citations],
+        stationed_agencies=[AgencyOut(id=a.id, name=a.name, department=a.parent) for a in agencies],
+        contacts=[
+            ContactOut(party=c.party, name=kb.department_name(c.party), office=c.office, phone=c.phone,
+                       hours=c.hours or county.office_hours, example=county.example or "示例" in c.phone)
             for c in county.contacts if c.party in parties
         ],
-        "source": {"id": item.source, "title": kb.sources.get(item.source, item.source)},
-        "county": {"id": county.id, "name": county.name, "example": county.example},
-    }
+        source=SourceRef(id=item.source, title=kb.sources.get(item.source, item.source)),
+        county=CountyRef(id=county.id, name=county.name, example=county.example),
+    )
 
 
 def _title_key(title: str) -> str:
@@ -172,36 +167,36 @@ def _versions(kb: KnowledgeBase, law_id: str) -> list[StatuteText]:
     return versions
 
 
-def laws(kb: KnowledgeBase) -> list[dict[str, Any]]:
+def laws(kb: KnowledgeBase) -> list[LawSummary]:
     cited: dict[str, int] = {}
     for _, c in kb.all_citations():
         cited[c.law_id] = cited.get(c.law_id, 0) + 1
     out = []
     for law_id, versions in kb.lawbook.versions.items():
         law = kb.lawbook.laws[law_id]
-        out.append({
-            "id": law_id, "title": versions[-1].full_title, "short_title": law.title, "level": law.level,
-            "current_version": versions[-1].version.isoformat(), "versions": [v.version.isoformat() for v in versions],
-            "replaced_by": law.replaced_by, "citations": cited.get(law_id, 0),
-        })
+        out.append(LawSummary(
+            id=law_id, title=versions[-1].full_title, short_title=law.title, level=law.level,
+            current_version=versions[-1].version.isoformat(), versions=[v.version.isoformat() for v in versions],
+            replaced_by=law.replaced_by, citations=cited.get(law_id, 0),
+        ))
     return out
 
 
-def law_detail(kb: KnowledgeBase, law_id: str) -> dict[str, Any]:
+def law_detail(kb: KnowledgeBase, law_id: str) -> LawDetail:
     law_id = resolve_law(kb, law_id)
     versions = _versions(kb, law_id)
     law = kb.lawbook.laws[law_id]
-    return {
-        "id": law_id, "title": versions[-1].full_title, "short_title": law.title, "level": law.level,
-        "replaced_by": law.replaced_by,
-        "versions": [
-            {"version": v.version.isoformat(), "current": v is versions[-1] and not law.replaced_by,
-             "superseded_by": versions[i + 1].version.isoformat() if i + 1 < len(versions) else law.replaced_by,
-             "articles": len(v.articles), "history": v.history, "file": f"kb/laws/{v.path.parent.name}/{v.path.name}"}
+    return LawDetail(
+        id=law_id, title=versions[-1].full_title, short_title=law.title, level=law.level,
+        replaced_by=law.replaced_by,
+        versions=[
+            LawVersionOut(version=v.version.isoformat(), current=v is versions[-1] and not law.replaced_by,
+                          superseded_by=versions[i + 1].version.isoformat() if i + 1 < len(versions) else law.replaced_by,
+                          articles=len(v.articles), history=v.history, file=f"kb/laws/{v.path.parent.name}/{v.path.name}")
             for i, v in enumerate(versions)
         ],
-        "cited_articles": sorted({c.article_label for _, c in kb.all_citations() if c.law_id == law_id}),
-    }
+        cited_articles=sorted({c.article_label for _, c in kb.all_citations() if c.law_id == law_id}),
+    )
 
 
 def _owner_name(kb: KnowledgeBase, owner: str) -> str:
@@ -230,7 +225,7 @@ def _parse_article_number(number: str) -> tuple[int, int]:
     return n, s
 
 
-def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | None) -> dict[str, Any]:
+def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | None) -> ArticleView:
     law_id = resolve_law(kb, law_id)
     versions = _versions(kb, law_id)
     if version:
@@ -249,35 +244,35 @@ def article_detail(kb: KnowledgeBase, law_id: str, number: str, version: str | N
     if art is None:
         raise NotFound(f"《{text.full_title}》({text.version})无此条:{number}", f"{text.full_title}({text.version}) has no article {number}")
     citing = [
-        {"id": owner, "name": _owner_name(kb, owner), "label": c.label, "paragraph": c.paragraph, "clause": c.clause}
+        CitingOwner(id=owner, name=_owner_name(kb, owner), label=c.label, paragraph=c.paragraph, clause=c.clause)
         for owner, c in kb.all_citations()
         if c.law_id == law_id and c.version == text.version and c.article == n and c.article_suffix == s
     ]
     law = kb.lawbook.laws[law_id]
-    return {
-        "law": {"id": law_id, "title": text.full_title, "level": law.level},
-        "version": text.version.isoformat(),
-        "current": text is versions[-1] and not law.replaced_by,
-        "superseded": kb.lawbook.is_superseded(law_id, text.version),
-        "article": art.label, "number": art.number, "chapter": art.chapter,
-        "paragraphs": [{"text": p.text, "items": p.items} for p in art.paragraphs],
-        "text": art.text,
-        "cited_by": citing,
-    }
+    return ArticleView(
+        law=LawRef(id=law_id, title=text.full_title, level=law.level),
+        version=text.version.isoformat(),
+        current=text is versions[-1] and not law.replaced_by,
+        superseded=kb.lawbook.is_superseded(law_id, text.version),
+        article=art.label, number=art.number, chapter=art.chapter,
+        paragraphs=[ParagraphOut(text=p.text, items=p.items) for p in art.paragraphs],
+        text=art.text,
+        cited_by=citing,
+    )
 
 
-def citations_check(kb: KnowledgeBase) -> dict[str, Any]:
+def citations_check(kb: KnowledgeBase) -> CitationsCheck:
     """What a legal reviewer must look at: citations to superseded texts, vendored laws whose
     articles no item cites, and items resting only on general clauses (总则/附则)."""
     superseded = [
-        {"cited_by": owner, "label": c.label, "version": c.version.isoformat(),
-         "current_version": (kb.lawbook.current(c.law_id).version.isoformat() if kb.lawbook.current(c.law_id) else None),
-         "replaced_by": kb.lawbook.laws[c.law_id].replaced_by}
+        SupersededCitation(cited_by=owner, label=c.label, version=c.version.isoformat(),
+                           current_version=(kb.lawbook.current(c.law_id).version.isoformat() if kb.lawbook.current(c.law_id) else None),
+                           replaced_by=kb.lawbook.laws[c.law_id].replaced_by)
         for owner, c in kb.all_citations() if c.superseded
     ]
     cited_laws = {c.law_id for _, c in kb.all_citations()}
     uncited = [
-        {"law": law_id, "title": vs[-1].full_title}
+        UncitedLaw(law=law_id, title=vs[-1].full_title)
         for law_id, vs in kb.lawbook.versions.items() if law_id not in cited_laws
     ]
     general_only = []
@@ -289,52 +284,52 @@ def citations_check(kb: KnowledgeBase) -> dict[str, Any]:
             art = text.article(c.article, c.article_suffix) if text else None
             chapters.append(art.chapter if art else "")
         if chapters and all(any(g in ch for g in GENERAL_CHAPTERS) for ch in chapters):
-            general_only.append({"item": item.id, "name": item.name, "citations": [c.label for c in cites]})
-    return {
-        "superseded_citations": superseded,
-        "laws_not_cited": uncited,
-        "items_only_general_clauses": general_only,
-        "counts": {"superseded_citations": len(superseded), "laws_not_cited": len(uncited), "items_only_general_clauses": len(general_only)},
-    }
+            general_only.append(GeneralOnlyItem(item=item.id, name=item.name, citations=[c.label for c in cites]))
+    return CitationsCheck(
+        superseded_citations=superseded,
+        laws_not_cited=uncited,
+        items_only_general_clauses=general_only,
+        counts={"superseded_citations": len(superseded), "laws_not_cited": len(uncited), "items_only_general_clauses": len(general_only)},
+    )
 
 
 # -- the county profile, as the operator page shows it ---------------------------------------
-def county_list(root: Path) -> list[dict[str, Any]]:
+def county_list(root: Path) -> list[CountyOut]:
     """Every county profile of the KB: id, Chinese name, and whether it is example data (示例)."""
     out = []
     for cid in kb_counties(root):
         profile = read_county(root, cid).profile
-        out.append({"id": profile.id, "name": profile.name, "example": profile.example})
+        out.append(CountyOut(id=profile.id, name=profile.name, example=profile.example))
     return out
 
 
-def county_profile(county: CountyFile, profile: ResponseProfile, kb: KnowledgeBase, today: date) -> dict[str, Any]:
+def county_profile(county: CountyFile, profile: ResponseProfile, kb: KnowledgeBase, today: date) -> CountyView:
     """What an operator needs of a county beside the matter: its townships, whom to ring (office,
     phone, hours; 示例 where the profile is example data) and the response deadline, counted in
     working days from today on the Chinese calendar."""
     steps = []
     for step in profile.steps:
         due, known = add_working_days(today, step.working_days)
-        steps.append({
-            "what": step.what, "working_days": step.working_days,
-            "complexity": {"simple": "一般事项", "complex": "复杂事项"}.get(step.complexity or "", None),
-            "due": due.isoformat(),
-            "note": None if known else "该年度法定节假日安排尚未收录,按周一至周五计算。",
-        })
-    return {
-        "id": county.id, "name": county.name, "example": county.example, "note": county.note,
-        "townships": [{"id": t.id, "name": t.name} for t in county.townships],
-        "contacts": [
-            {"party": c.party, "name": kb.department_name(c.party), "office": c.office, "phone": c.phone,
-             "person": c.person, "hours": c.hours or county.office_hours, "example": county.example or "示例" in c.phone}
+        steps.append(ResponseStep(
+            what=step.what, working_days=step.working_days,
+            complexity={"simple": "一般事项", "complex": "复杂事项"}.get(step.complexity or "", None),
+            due=due.isoformat(),
+            note=None if known else "该年度法定节假日安排尚未收录,按周一至周五计算。",
+        ))
+    return CountyView(
+        id=county.id, name=county.name, example=county.example, note=county.note,
+        townships=[Ref(id=t.id, name=t.name) for t in county.townships],
+        contacts=[
+            CountyContact(party=c.party, name=kb.department_name(c.party), office=c.office, phone=c.phone,
+                          person=c.person, hours=c.hours or county.office_hours, example=county.example or "示例" in c.phone)
             for c in county.contacts
         ],
-        "response": {"label": profile.label, "source": kb.sources.get(profile.source, profile.source), "steps": steps,
-                     "from": today.isoformat()},
-    }
+        response=ResponseView(label=profile.label, source=kb.sources.get(profile.source, profile.source), steps=steps,
+                              from_=today.isoformat()),
+    )
 
 
-def county_view(engine: Engine, county: str | None) -> dict[str, Any]:
+def county_view(engine: Engine, county: str | None) -> CountyView:
     """county_profile of a loaded county, the deadline counted from today in China."""
     from .precheck import CHINA
 
@@ -343,22 +338,22 @@ def county_view(engine: Engine, county: str | None) -> dict[str, Any]:
     return county_profile(ctx.loaded.county, profile, ctx.kb, datetime.now(CHINA).date())
 
 
-def item_text(detail: dict[str, Any]) -> list[str]:
+def item_text(detail: ItemDetail) -> list[str]:
     """item_detail as a reviewer reads it on a terminal: every part of the 说明书, in Chinese."""
-    out = [f"{detail['name']}({detail['domain']['name']} · {detail['type']})", f"县级部门职责:{detail['county_duties']}",
-           f"乡镇(街道)职责:{detail['township_duties']}"]
-    out += [f"主体责任 {p['name']}:{p['duties']}" for p in detail["primary"]]
-    out += [f"配合责任 {p['name']}:{p['duties']}" for p in detail["supporting"]]
-    out += [f"情形 {s['name']} → 主体责任 {'、'.join(p['name'] for p in s['primary'])}" for s in detail["scenarios"]]
+    out = [f"{detail.name}({detail.domain.name} · {detail.type})", f"县级部门职责:{detail.county_duties}",
+           f"乡镇(街道)职责:{detail.township_duties}"]
+    out += [f"主体责任 {p.name}:{p.duties}" for p in detail.primary]
+    out += [f"配合责任 {p.name}:{p.duties}" for p in detail.supporting]
+    out += [f"情形 {s.name} → 主体责任 {'、'.join(p.name for p in s.primary)}" for s in detail.scenarios]
     # the headings always: a reviewer must see that the list says nothing, not wonder if it was left out
-    out.append("办理流程:" + ("" if detail["procedure"] else "清单未载明。"))
-    out += [f"  {s['order']}. {s['step']}({s['actor']['name']}):{s['text']}" for s in detail["procedure"]]
-    out.append("办理时限:" + ("" if detail["time_limits"] else "清单未载明。"))
-    out += [f"  {t['what']}:{t['limit']}" + (f"(依据 {t['basis']['label']})" if t["basis"] else "") for t in detail["time_limits"]]
-    if detail["stationed_agencies"]:
-        out.append("派驻机构:" + "、".join(a["name"] for a in detail["stationed_agencies"]))
-    county = detail["county"]
-    out.append(f"联系方式({county['name']}):" if detail["contacts"] else f"联系方式:{county['name']}资料未载明。")
-    out += [f"  {c['name']} {c['office']} 电话 {c['phone']}" + ("(示例,非真实电话)" if c["example"] else "") for c in detail["contacts"]]
-    out += [f"依据 {c['label']}:{c['text']}" for c in detail["citations"]]
+    out.append("办理流程:" + ("" if detail.procedure else "清单未载明。"))
+    out += [f"  {s.order}. {s.step}({s.actor.name}):{s.text}" for s in detail.procedure]
+    out.append("办理时限:" + ("" if detail.time_limits else "清单未载明。"))
+    out += [f"  {t.what}:{t.limit}" + (f"(依据 {t.basis.label})" if t.basis else "") for t in detail.time_limits]
+    if detail.stationed_agencies:
+        out.append("派驻机构:" + "、".join(a.name for a in detail.stationed_agencies))
+    county = detail.county
+    out.append(f"联系方式({county.name}):" if detail.contacts else f"联系方式:{county.name}资料未载明。")
+    out += [f"  {c.name} {c.office} 电话 {c.phone}" + ("(示例,非真实电话)" if c.example else "") for c in detail.contacts]
+    out += [f"依据 {c.label}:{c.text}" for c in detail.citations]
     return out

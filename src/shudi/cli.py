@@ -301,7 +301,7 @@ def item_cmd(
     except NotFound as exc:
         _fail(str(exc), 2)
     if as_json:
-        _emit(detail)
+        _emit(detail.model_dump(mode="json"))
         return
     for line in catalog.item_text(detail):
         typer.echo(line)
@@ -318,25 +318,27 @@ def law_cmd(
     """A law's versions, or one article's text and who cites it."""
     from . import catalog
     from .errors import NotFound
+    from .views import ArticleView, LawDetail
 
     kb = _engine(county).county(county).kb
+    detail: ArticleView | LawDetail
     try:
         detail = catalog.article_detail(kb, law_id, article, version) if article else catalog.law_detail(kb, law_id)
     except NotFound as exc:
         _fail(str(exc), 2)
     if as_json:
-        _emit(detail)
+        _emit(detail.model_dump(mode="json"))
         return
-    if not article:
-        typer.echo(f"《{detail['title']}》({detail['level']})" + ("" if not detail["replaced_by"] else ",已废止"))
-        for v in detail["versions"]:
-            typer.echo(f"  {v['version']} 版{'(现行)' if v['current'] else ''}:{v['articles']} 条")
-        typer.echo("清单引用的条文:" + ("、".join(detail["cited_articles"]) or "无"))
+    if isinstance(detail, LawDetail):
+        typer.echo(f"《{detail.title}》({detail.level})" + ("" if not detail.replaced_by else ",已废止"))
+        for v in detail.versions:
+            typer.echo(f"  {v.version} 版{'(现行)' if v.current else ''}:{v.articles} 条")
+        typer.echo("清单引用的条文:" + ("、".join(detail.cited_articles) or "无"))
         return
-    typer.echo(f"《{detail['law']['title']}》({detail['version']}{'' if detail['current'] else ',已被取代'}) {detail['article']}")
-    typer.echo(detail["text"])
-    for c in detail["cited_by"]:
-        typer.echo(f"  被引用: {c['name']}")
+    typer.echo(f"《{detail.law.title}》({detail.version}{'' if detail.current else ',已被取代'}) {detail.article}")
+    typer.echo(detail.text)
+    for c in detail.cited_by:
+        typer.echo(f"  被引用: {c.name}")
 
 
 @app.command("sparql")

@@ -169,28 +169,28 @@ def render(loaded: LoadedKB, pages: dict[str, int] | None = None) -> str:
                 for p in (*item.primary, *item.supporting)]
         out.append(_table(rows, ["责任", "单位", "职责"], [10, 20, 70]))
         out.append("<h4>具体情形</h4>")
-        rows = [[escape(s["name"]), escape("、".join(p["name"] for p in s["primary"])), escape("、".join(s["triggers"][:6]))]
-                for s in detail["scenarios"]]
+        rows = [[escape(s.name), escape("、".join(p.name for p in s.primary)), escape("、".join(s.triggers[:6]))]
+                for s in detail.scenarios]
         out.append(_table(rows, ["情形", "主体责任", "常见说法"], [35, 20, 45]))
         out.append("<h4>办理流程</h4>")
         out.append(flow_chart(kb, item))
         if item.time_limits:
             out.append("<h4>办理时限</h4>")
-            rows = [[escape(t["what"]), escape(t["limit"]), escape((t["basis"] or {}).get("label") or t["source"] or "")]
-                    for t in detail["time_limits"]]
+            rows = [[escape(t.what), escape(t.limit), escape((t.basis.label if t.basis else None) or t.source or "")]
+                    for t in detail.time_limits]
             out.append(_table(rows, ["环节", "时限", "依据"]))
-        if detail["contacts"]:
+        if detail.contacts:
             out.append("<h4>联系方式</h4>")
-            rows = [[escape(c["name"]), escape(c["office"]), escape(c["phone"]), escape(c["hours"] or "")] for c in detail["contacts"]]
+            rows = [[escape(c.name), escape(c.office), escape(c.phone), escape(c.hours or "")] for c in detail.contacts]
             out.append(_table(rows, ["单位", "责任科室", "联系电话", "办公时间"]))
         out.append("<h4>法律依据</h4>")
         seen: set[str] = set()
-        for c in [*detail["citations"], *(c for s in detail["scenarios"] for c in s["citations"])]:
-            if c["label"] in seen:
+        for c in [*detail.citations, *(c for s in detail.scenarios for c in s.citations)]:
+            if c.label in seen:
                 continue
-            seen.add(c["label"])
-            note = "(该文本已被新版本取代)" if c["superseded"] else ""
-            out.append(f"<p><b>{escape(c['label'])}</b>({escape(c['version'])}版){note}</p><div class='law'>{escape(c['text'])}</div>")
+            seen.add(c.label)
+            note = "(该文本已被新版本取代)" if c.superseded else ""
+            out.append(f"<p><b>{escape(c.label)}</b>({escape(c.version.isoformat())}版){note}</p><div class='law'>{escape(c.text)}</div>")
         out.append("</section>")
     out.append("</div></body></html>")
     return "".join(out)

@@ -171,6 +171,13 @@ class CitingRow(BaseModel):
     clause: int | None
 
 
+class CitingOwner(CitingRow):
+    """A citing row with the Chinese name of what cites (the CLI prints it; the API's
+    ArticleDetail answers without it)."""
+
+    name: str
+
+
 class ArticleDetail(BaseModel):
     law: LawRef
     version: str
@@ -182,6 +189,12 @@ class ArticleDetail(BaseModel):
     paragraphs: list[ParagraphOut]
     text: str
     cited_by: list[CitingRow]
+
+
+class ArticleView(ArticleDetail):
+    """article_detail as catalog builds it: ArticleDetail whose citing rows carry their names."""
+
+    cited_by: list[CitingOwner]
 
 
 class SupersededCitation(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -14,27 +14,27 @@ router = APIRouter(tags=["list"])
 
 
 @router.get("/v1/counties", response_model=list[CountyOut])
-def counties(engine: EngineDep) -> list[dict[str, Any]]:
+def counties(engine: EngineDep) -> list[CountyOut]:
     return catalog.county_list(engine.root)
 
 
 @router.get("/v1/counties/{county}", response_model=CountyView)
-def county_profile(county: CountyPath, engine: EngineDep) -> dict[str, Any]:
+def county_profile(county: CountyPath, engine: EngineDep) -> CountyView:
     return catalog.county_view(engine, county)
 
 
 @router.get("/v1/domains", response_model=list[DomainOut])
-def domains(ctx: CountyDep) -> list[dict[str, Any]]:
+def domains(ctx: CountyDep) -> list[DomainOut]:
     return catalog.domains(ctx.kb)
 
 
 @router.get("/v1/departments", response_model=list[DepartmentOut])
-def departments(ctx: CountyDep) -> list[dict[str, Any]]:
+def departments(ctx: CountyDep) -> list[DepartmentOut]:
     return catalog.departments(ctx.kb)
 
 
 @router.get("/v1/departments/{dept_id}/items", response_model=DepartmentItems)
-def department_items(dept_id: str, ctx: CountyDep) -> dict[str, Any]:
+def department_items(dept_id: str, ctx: CountyDep) -> DepartmentItems:
     return catalog.department_items(ctx.kb, dept_id)
 
 
@@ -43,10 +43,10 @@ def items(
     ctx: CountyDep,
     domain: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-) -> list[dict[str, Any]]:
+) -> list[ItemSummary]:
     return catalog.items(ctx.kb, domain, q)
 
 
 @router.get("/v1/items/{item_id}", response_model=ItemDetail)
-def item(item_id: str, ctx: CountyDep) -> dict[str, Any]:
+def item(item_id: str, ctx: CountyDep) -> ItemDetail:
     return catalog.item_detail(ctx.kb, ctx.loaded.county, item_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,12 +19,12 @@ router = APIRouter(tags=["legal"])
 
 
 @router.get("/v1/laws", response_model=list[LawSummary])
-def laws(ctx: CountyDep) -> list[dict[str, Any]]:
+def laws(ctx: CountyDep) -> list[LawSummary]:
     return catalog.laws(ctx.kb)
 
 
 @router.get("/v1/laws/{law_id}", response_model=LawDetail)
-def law(law_id: str, ctx: CountyDep) -> dict[str, Any]:
+def law(law_id: str, ctx: CountyDep) -> LawDetail:
     return catalog.law_detail(ctx.kb, law_id)
 
 
@@ -34,12 +34,12 @@ def article(
     number: str,
     ctx: CountyDep,
     version: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD; default current")] = None,
-) -> dict[str, Any]:
+) -> ArticleDetail:
     return catalog.article_detail(ctx.kb, law_id, number, version)
 
 
 @router.get("/v1/citations/check", response_model=CitationsCheck)
-def citations_check(ctx: CountyDep) -> dict[str, Any]:
+def citations_check(ctx: CountyDep) -> CitationsCheck:
     return catalog.citations_check(ctx.kb)
 
 
