@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DOMAINS: dict[str, str] = {
     "natural-resources": "自然资源",
@@ -26,6 +26,15 @@ DOMAINS: dict[str, str] = {
 }
 ITEM_TYPES = ("行政处罚", "行政检查", "行政强制", "其他")
 _ID_RE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
+
+
+def _kebab_id(v: str) -> str:
+    if not _ID_RE.match(v):
+        raise ValueError(f"identifier must be lower-case English kebab/dotted: {v!r}")
+    return v
+
+
+KebabId = Annotated[str, AfterValidator(_kebab_id)]  # the ids of items and scenarios
 
 
 class KBSourceError(ValueError):
@@ -67,23 +76,16 @@ class TimeLimitSrc(Strict):
 
 
 class ScenarioSrc(Strict):
-    id: str
+    id: KebabId
     name: str
     primary: list[str] | None = None
     citations: list[CitationSrc] = []
     facts: dict[str, str | bool] = {}
     triggers: list[str] = []
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError(f"identifier must be lower-case English kebab/dotted: {v!r}")
-        return v
-
 
 class ItemSrc(Strict):
-    id: str
+    id: KebabId
     name: str
     alt_names: list[str] = []
     type: Literal["行政处罚", "行政检查", "行政强制", "其他"]
@@ -96,13 +98,6 @@ class ItemSrc(Strict):
     citations: list[CitationSrc]
     scenarios: list[ScenarioSrc] = []
     source: str | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError(f"identifier must be lower-case English kebab/dotted: {v!r}")
-        return v
 
 
 class DomainFile(Strict):
