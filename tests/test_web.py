@@ -250,7 +250,8 @@ def test_county_selector_switches_the_list(page: WebDriver, base: str) -> None:
     assert select.first_selected_option.text == "模板县(示例)"
     assert "模板县(示例)" in tid(page, "kb-status").text and "template" not in tid(page, "kb-status").text
     select.select_by_visible_text("示例县乙(示例)")
-    WebDriverWait(page, 30).until(lambda d: "示例县乙" in d.find_element(By.ID, "kb-status").text)
+    # the first request for another county builds its list and index (slow on a busy 2-core machine)
+    WebDriverWait(page, 120).until(lambda d: "示例县乙" in d.find_element(By.ID, "kb-status").text)
     open_precheck(page)
     towns = [o.text for o in Select(page.find_element(By.ID, "pc-township")).options][1:]
     assert towns == [t["name"] for t in httpx.get(f"{base}/v1/counties/example-b", timeout=30).json()["townships"]]
