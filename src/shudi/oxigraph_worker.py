@@ -94,8 +94,10 @@ def _solutions(fmt: str, names: list[str], rows: list[list[Any]]) -> bytes:
 
 
 def serve(conn: Connection) -> None:
-    """Worker main loop.  Request: (key, ntriples_path, query, prefixes, accept, max_rows).
-    Reply: ('ok', format, body, truncated) or ('syntax', message) or ('error', message)."""
+    """Worker main loop.  Requests: ('load', key, ntriples_path) → ('loaded',), so that loading a
+    county's graph is never counted against a query's time; ('query', key, query, prefixes, accept,
+    max_rows, timeout) → ('ok', format, body, truncated) or ('syntax', message) or ('error', message);
+    None → stop."""
     import pyoxigraph as ox
 
     stores: dict[str, ox.Store] = {}
@@ -106,14 +108,17 @@ def serve(conn: Connection) -> None:
             return
         if request is None:
             return
-        key, path, query, prefixes, accept, max_rows = request
         try:
-            store = stores.get(key)
-            if store is None:
-                store = ox.Store()
-                store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
-                stores[key] = store
-            result = store.query(query, prefixes=prefixes)
+            if request[0] == "load":
+                _, key, path = request
+                if key not in stores:
+                    store = ox.Store()
+                    store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
+                    stores[key] = store
+                conn.send(("loaded",))
+                continue
+            _, key, query, prefixes, accept, max_rows, _timeout = request  # Oxigraph cannot stop itself
+            result = stores[key].query(query, prefixes=prefixes)
             conn.send(("ok", *serialise(result, accept, max_rows)))
         except SyntaxError as exc:
             conn.send(("syntax", str(exc)))

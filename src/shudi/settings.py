@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     sparql_timeout: float = Field(5.0, gt=0)
     sparql_max_rows: int = Field(10000, gt=0)
     sparql_engine: Literal["oxigraph", "rdflib"] = "oxigraph"
+    sparql_workers: int = Field(2, gt=0, description="SPARQL queries evaluated at once (one worker process each)")
+    sparql_per_client: int = Field(1, gt=0, description="SPARQL queries one client address may run at once (429 beyond)")
     platform_tokens: str = Field("", description='platform tokens: "tok=role:unit:name[@county];…" (township, dispatcher, department, supervisor)')
     platform_tokens_file: Path | None = Field(None, description="YAML file: tokens: [{token, role, unit, name, county}]")
     sweep_seconds: float = Field(60.0, ge=0, description="how often overdue calls are swept for 督办 (0: never)")

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.sparql = SparqlService(settings.sparql_timeout, settings.sparql_max_rows, engine=settings.sparql_engine)
+    app.state.sparql = SparqlService.from_settings(settings)
     if engine is not None:
         app.state.engine = engine
     handlers.install(app)
