@@ -77,7 +77,7 @@ class SparqlService:
         self._running: Counter[str] = Counter()
         self._clients = threading.Lock()
         target = oxigraph_worker.serve if engine == "oxigraph" else rdflib_worker.serve
-        self._backend = _ProcessPool(target, timeout, load_timeout)
+        self._backend = _ProcessPool(target, timeout, load_timeout, workers)
 
     @classmethod
     def from_settings(cls, settings: "Settings | None" = None) -> "SparqlService":
@@ -129,8 +129,9 @@ class _ProcessPool:
     """Worker processes (`target` is a worker's main loop); a worker whose query overruns is
     killed, and a replacement with the same graph loaded is started in the background."""
 
-    def __init__(self, target: Callable[..., None], timeout: float, load_timeout: float) -> None:
+    def __init__(self, target: Callable[..., None], timeout: float, load_timeout: float, size: int) -> None:
         self.timeout = timeout
+        self.size = size
         self.load_timeout = load_timeout
         self._target = target
         self._ctx = multiprocessing.get_context("spawn")  # a clean child: no threads or locks of ours
@@ -151,6 +152,10 @@ class _ProcessPool:
                 path = os.path.join(self._dir.name, f"{key}.nt")
                 loaded.graph.serialize(destination=path, format="nt", encoding="utf-8")
                 self._dumps[key] = path
+                # the first query's worker is started by run(); the others get ready meanwhile, so
+                # a second client is not made to wait for a worker to start and load
+                for _ in range(self.size - 1):
+                    self._replace(key, path)
         return key, path
 
     def _spawn(self) -> _Worker:
@@ -192,7 +197,8 @@ class _ProcessPool:
         return True
 
     def _replace(self, key: str, path: str) -> None:
-        """A fresh worker with this county loaded, ready before the next query needs it."""
+        """A fresh worker with this county loaded, ready before the next query needs it (started
+        in the background; the caller may hold the lock)."""
         generation = self._generation
 
         def warm() -> None:
