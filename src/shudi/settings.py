@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     sparql_engine: Literal["oxigraph", "rdflib"] = "oxigraph"
     sparql_workers: int = Field(2, gt=0, description="SPARQL queries evaluated at once (one worker process each)")
     sparql_per_client: int = Field(1, gt=0, description="SPARQL queries one client address may run at once (429 beyond)")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="largest request body accepted (413 beyond)")
     platform_tokens: str = Field("", description='platform tokens: "tok=role:unit:name[@county];…" (township, dispatcher, department, supervisor)')
     platform_tokens_file: Path | None = Field(None, description="YAML file: tokens: [{token, role, unit, name, county}]")
     sweep_seconds: float = Field(60.0, ge=0, description="how often overdue calls are swept for 督办 (0: never)")

@@ -18,6 +18,7 @@ from ..sparql import SparqlService
 from ..platform.routes import install as install_platform
 from ..startup import Startup
 from . import browse, handlers, health, hotline, legal, lists, pages, township
+from .bodylimit import BodyLimit
 
 ROUTERS = (health, hotline, township, browse, legal, lists, pages)
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in ROUTERS:
         app.include_router(module.router)
     install_platform(app)  # 乡呼县应: calls, dispatch, 督办, ratings, assessment, and its pages
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
 
