@@ -5,7 +5,8 @@
 - Oxigraph: the 5 s limit became 35–41 s on a freshly started worker — loading the graph is now
   bounded apart from the query, and the query alone gets the limit;
 - 4 loops of a cross-product query from one client made every other query 503 — one client runs
-  at most `sparql_per_client` queries at once (429 beyond), the others keep being answered.
+  at most `sparql_per_client` queries at once (the rest queue behind its own, then 429), and the
+  others keep being answered.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def test_one_client_cannot_starve_the_others(engine: Engine, root) -> None:  # n
             t.join()
         assert resp.status_code == 200 and resp.json()["boolean"] is True
         assert waited < 1.5, f"another client waited {waited:.1f} s"
-        assert sorted(codes) == [408, 429, 429, 429]
+        # the greedy client's queries ran one at a time, each to its limit; the rest were refused
+        assert set(codes) == {408, 429} and codes.count(408) <= 2
         busy = greedy.get("/sparql", params={"query": ASK})
         assert busy.status_code == 200  # the greedy client is served again once its query ended

@@ -13,7 +13,8 @@ are killed when a query overruns (408) and replaced in the background:
 
 A worker loads a county's graph before its first query of that county, and that load is bounded
 separately (sparql_load_timeout): the query's own limit holds on a fresh worker too.  One client
-(the caller's address) runs at most sparql_per_client queries at once (429 beyond); a query waits
+(the caller's address) runs at most sparql_per_client queries at once; its further queries
+queue behind its own for at most one time limit (then 429); a query waits
 for a free worker at most one time limit, then is refused (503) instead of piling up.
 """
 
@@ -51,8 +52,8 @@ def _not_acceptable() -> SparqlError:
 
 
 def _client_busy(limit: int) -> SparqlError:
-    return SparqlError(429, "sparql_client_busy", f"同一来源最多同时运行{limit}个查询,请等前一个查询结束。",
-                       f"At most {limit} concurrent SPARQL queries per client; wait for the previous one.")
+    return SparqlError(429, "sparql_client_busy", f"同一来源最多同时运行{limit}个查询,前面的查询仍未结束,请稍后再试。",
+                       f"At most {limit} concurrent SPARQL queries per client, and the earlier ones are still running.")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class SparqlService:
         self.per_client = per_client
         self._slots = threading.BoundedSemaphore(workers)
         self._running: Counter[str] = Counter()
-        self._clients = threading.Lock()
+        self._clients = threading.Condition()
         target = oxigraph_worker.serve if engine == "oxigraph" else rdflib_worker.serve
         self._backend = _ProcessPool(target, timeout, load_timeout, workers)
 
@@ -87,11 +88,13 @@ class SparqlService:
 
     @contextmanager
     def _client_slot(self, client: str | None) -> Iterator[None]:
+        """One of the client's own slots: its further queries queue behind its running ones (at
+        most one time limit, then 429), never in front of other clients'."""
         if client is None:  # the CLI and tests: no one to be fair to
             yield
             return
         with self._clients:
-            if self._running[client] >= self.per_client:
+            if not self._clients.wait_for(lambda: self._running[client] < self.per_client, timeout=self.timeout):
                 raise _client_busy(self.per_client)
             self._running[client] += 1
         try:
@@ -101,6 +104,7 @@ class SparqlService:
                 self._running[client] -= 1
                 if not self._running[client]:
                     del self._running[client]
+                self._clients.notify_all()
 
     def run(self, loaded: LoadedKB, query: str, accept: str, client: str | None = None) -> SparqlAnswer:
         checked = check_query(query)  # refused before any worker is involved
