@@ -15,7 +15,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .oxigraph_worker import negotiate
+from .oxigraph_worker import loop, negotiate
 
 
 class QueryTimeout(Exception):
@@ -70,31 +70,16 @@ def answer(graph: Any, query: str, prefixes: dict[str, str], accept: str, max_ro
     return fmt, result.serialize(format=fmt), truncated
 
 
-def serve(conn: Connection) -> None:
-    """Worker main loop; requests and replies as in `oxigraph_worker.serve`, plus ('timeout',)."""
+def _load(path: str) -> Any:
     from rdflib import Graph
 
+    g = Graph()
+    g.parse(path, format="nt")
+    return g
+
+
+def serve(conn: Connection) -> None:
+    """The rdflib worker (see `oxigraph_worker.loop`); a query stopped by its deadline is
+    answered ('timeout', …) and the worker lives on."""
     sys.addaudithook(_no_network)
-    graphs: dict[str, Graph] = {}
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:
-            return
-        if request is None:
-            return
-        try:
-            if request[0] == "load":
-                _, key, path = request
-                if key not in graphs:
-                    g = Graph()
-                    g.parse(path, format="nt")
-                    graphs[key] = g
-                conn.send(("loaded",))
-                continue
-            _, key, query, prefixes, accept, max_rows, timeout = request
-            conn.send(("ok", *answer(graphs[key], query, prefixes, accept, max_rows, timeout)))
-        except QueryTimeout:
-            conn.send(("timeout",))
-        except Exception as exc:  # noqa: BLE001 - reported to the caller as the query's error
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    loop(conn, _load, answer, (QueryTimeout, "timeout"))

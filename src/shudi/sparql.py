@@ -227,7 +227,7 @@ class _ProcessPool:
                               "The SPARQL worker could not load the graph; retry.")
         # the query alone gets the time limit (plus a little for the round trip)
         reply = self._exchange(worker, ("query", key, query, NS, accept, max_rows, self.timeout), self.timeout + 0.5)
-        if reply is None or reply == ("timeout",):
+        if reply is None or reply[0] == "timeout":
             if reply is None:  # overran, or died: a worker in an unknown state is never reused
                 self._kill(worker)
                 self._replace(key, path)
