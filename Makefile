@@ -47,6 +47,7 @@ bench: $(STAMP) wrk
 	$(PY) bench/speed.py
 	$(PY) -m bench.real_messages --split tune
 	$(PY) -m bench.real_messages --split holdout
+	$(PY) -m bench.batch_bench
 
 # Copy the statute texts the KB cites (all versions of each cited law) from ../shared/laws.
 vendor-laws: $(STAMP)

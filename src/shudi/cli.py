@@ -161,25 +161,29 @@ def classify(
     top_k: int = typer.Option(3, "--top-k", min=1, max=20),
     as_json: bool = typer.Option(False, "--json"),
     batch: Optional[str] = typer.Option(None, "--batch", help="FILE or - : one message per line, one JSON result per line"),
+    processes: Optional[int] = typer.Option(None, "--processes", min=1, help="--batch: processes on this machine (default: every core)"),
+    dask: Optional[str] = typer.Option(None, "--dask", help="--batch: run on the Dask cluster at this scheduler address"),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="--batch: run on a local Dask cluster, local:N workers"),
     county: str = CountyOpt,
 ) -> None:
     """Which matter is this, who is primary, who supports, on which article."""
-    from .contract import ClassifyRequest
-
-    engine = _engine(county)
     if batch is not None:
+        from .batch import run_dask, run_local
+
         stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8", errors="replace")  # noqa: SIM115
         with stream:
-            for n, line in enumerate(stream, 1):
-                line = line.rstrip("\n")
+            if dask or cluster:
                 try:
-                    req = ClassifyRequest(text=line, top_k=top_k)
+                    answers = run_dask(project_root(), stream, top_k, county, scheduler=dask, cluster=cluster)
+                    for out in answers:
+                        typer.echo(out)
                 except ValueError as exc:
-                    msg = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
-                    typer.echo(json.dumps({"line": n, "error": msg}, ensure_ascii=False))
-                    continue
-                typer.echo(engine.classify(req.text, req.top_k, county).model_dump_json())
+                    _fail(f"{exc} / 集群参数无效", 2)
+                return
+            for out in run_local(_engine(county), stream, top_k, county, processes):
+                typer.echo(out)
         return
+    engine = _engine(county)
     if not text or not text.strip():
         _fail("text is empty / 文本为空 (give TEXT or --batch FILE)", 2)
     result = engine.classify(text, top_k, county)

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from multiprocessing.connection import Connection
+from collections.abc import Callable
 from typing import Any
 
 FORMATS = {
@@ -93,12 +94,13 @@ def _solutions(fmt: str, names: list[str], rows: list[list[Any]]) -> bytes:
     return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
 
 
-def serve(conn: Connection) -> None:
-    """Worker main loop.  Request: (key, ntriples_path, query, prefixes, accept, max_rows).
-    Reply: ('ok', format, body, truncated) or ('syntax', message) or ('error', message)."""
-    import pyoxigraph as ox
-
-    stores: dict[str, ox.Store] = {}
+def loop(conn: Connection, load: Callable[[str], Any], answer: Callable[..., tuple],
+         known: tuple[type[BaseException], str] | None = None) -> None:
+    """A worker's main loop.  Requests: ('load', key, ntriples_path) → ('loaded',), so that loading
+    a county's graph is never counted against a query's time; ('query', key, query, prefixes,
+    accept, max_rows, timeout) → ('ok', format, body, truncated), (status,) for an exception named
+    in `known`, or ('error', message); None → stop."""
+    graphs: dict[str, Any] = {}
     while True:
         try:
             request = conn.recv()
@@ -106,16 +108,34 @@ def serve(conn: Connection) -> None:
             return
         if request is None:
             return
-        key, path, query, prefixes, accept, max_rows = request
         try:
-            store = stores.get(key)
-            if store is None:
-                store = ox.Store()
-                store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
-                stores[key] = store
-            result = store.query(query, prefixes=prefixes)
-            conn.send(("ok", *serialise(result, accept, max_rows)))
-        except SyntaxError as exc:
-            conn.send(("syntax", str(exc)))
+            if request[0] == "load":
+                _, key, path = request
+                if key not in graphs:
+                    graphs[key] = load(path)
+                conn.send(("loaded",))
+                continue
+            _, key, query, prefixes, accept, max_rows, timeout = request
+            conn.send(("ok", *answer(graphs[key], query, prefixes, accept, max_rows, timeout)))
         except Exception as exc:  # noqa: BLE001 - reported to the caller as the query's error
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            if known is not None and isinstance(exc, known[0]):
+                conn.send((known[1], str(exc)))
+            else:
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _load(path: str) -> Any:
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _answer(store: Any, query: str, prefixes: dict[str, str], accept: str, max_rows: int, _timeout: float) -> tuple:
+    return serialise(store.query(query, prefixes=prefixes), accept, max_rows)  # Oxigraph cannot stop itself
+
+
+def serve(conn: Connection) -> None:
+    """The Oxigraph worker (see `loop`); a syntax error is answered ('syntax', message)."""
+    loop(conn, _load, _answer, (SyntaxError, "syntax"))

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     sparql_timeout: float = Field(5.0, gt=0)
     sparql_max_rows: int = Field(10000, gt=0)
     sparql_engine: Literal["oxigraph", "rdflib"] = "oxigraph"
+    sparql_workers: int = Field(2, gt=0, description="SPARQL queries evaluated at once (one worker process each)")
+    sparql_per_client: int = Field(1, gt=0, description="SPARQL queries one client address runs at once; more queue behind them (429 after one time limit)")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="largest request body accepted (413 beyond)")
+    cors_origins: list[str] = Field(default_factory=list, description='origins allowed cross-origin (JSON list); none by default')
+    rate_writes: str = Field("120/minute", description='per client: proposals, decisions, calls, events ("" = no limit)')
+    rate_sparql: str = Field("300/minute", description="per client: SPARQL queries")
+    rate_diff: str = Field("20/minute", description="per client: list diffs (seconds of CPU each)")
     platform_tokens: str = Field("", description='platform tokens: "tok=role:unit:name[@county];…" (township, dispatcher, department, supervisor)')
     platform_tokens_file: Path | None = Field(None, description="YAML file: tokens: [{token, role, unit, name, county}]")
     sweep_seconds: float = Field(60.0, ge=0, description="how often overdue calls are swept for 督办 (0: never)")

@@ -1,48 +1,43 @@
-"""Read-only SPARQL 1.1 over the KB graph, with a per-query time limit and a row cap.
+"""Read-only SPARQL 1.1 over the KB graph, with a per-query time limit, a row cap and a
+per-client concurrency limit.
 
-Two engines sit behind one interface (`SparqlService.run`), chosen by the settings' sparql_engine:
+Every query is first checked by `sparql_guard` (rdflib's parser and algebra): updates, SERVICE and
+FROM / FROM NAMED are refused before any engine runs.  Two engines sit behind one interface
+(`SparqlService.run`), chosen by the settings' sparql_engine; both run in worker processes, which
+are killed when a query overruns (408) and replaced in the background:
 
 - ``oxigraph`` (default): pyoxigraph, 10-100x faster than rdflib on the reviewers' queries
-  (`make bench`).  Oxigraph cannot interrupt a query, so it runs in worker processes that are
-  killed when a query overruns (408) and replaced on the next query.
-- ``rdflib``: rdflib has no time-out either, so a query is evaluated over a view of the KB's store
-  whose every triple-pattern access checks a deadline; past it, evaluation raises (408).
+  (`make bench`).  Oxigraph cannot interrupt a query; the kill is its only limit.
+- ``rdflib``: pure Python; its regexes hold the GIL, so in-process a single catastrophic pattern
+  would freeze the service (see `rdflib_worker`).
 
-A query waits for a worker at most one time limit, then is refused (503) instead of piling up.
-Limits: sparql_timeout (seconds, default 5) and sparql_max_rows (10000) in the settings.
+A worker loads a county's graph before its first query of that county, and that load is bounded
+separately (sparql_load_timeout): the query's own limit holds on a fresh worker too.  One client
+(the caller's address) runs at most sparql_per_client queries at once; its further queries
+queue behind its own for at most one time limit (then 429); a query waits
+for a free worker at most one time limit, then is refused (503) instead of piling up.
 """
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 import tempfile
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import contextmanager
+from collections.abc import Iterator
 
-from pyparsing import ParseException
-from rdflib import Graph
-from rdflib.plugins.sparql import prepareQuery, prepareUpdate
-from rdflib.query import Result
-
-from . import oxigraph_worker
-from .errors import ShudiError
+from . import oxigraph_worker, rdflib_worker
 from .kb import LoadedKB
 from .settings import Settings
-from .oxigraph_worker import FORMATS, negotiate
-from .stats import PREFIXES
+from .oxigraph_worker import FORMATS
+from .sparql_guard import NS, SparqlError, check_query
 
+__all__ = ["SparqlAnswer", "SparqlError", "SparqlService", "check_query"]
 
-class SparqlError(ShudiError):
-    """A query refused, malformed, too slow, or not answerable in the format asked for."""
-
-
-READ_ONLY = SparqlError(403, "sparql_read_only", "本端点只读,不接受 SPARQL UPDATE(INSERT/DELETE/LOAD/CLEAR 等)。",
-                        "This endpoint is read-only; SPARQL UPDATE is refused.")
 BUSY = SparqlError(503, "sparql_busy", "查询繁忙(有查询超时仍在运行),请稍后再试。", "SPARQL workers busy; retry later.")
 
 
@@ -56,57 +51,9 @@ def _not_acceptable() -> SparqlError:
                        "SELECT/ASK results are available as SPARQL JSON or CSV, not Turtle.")
 
 
-def _is_update(query: str) -> bool:
-    try:
-        prepareUpdate(query)
-    except Exception:  # noqa: BLE001 - any failure means: not an update
-        return False
-    return True
-
-
-def check_query(query: str) -> object:
-    """Parse a SPARQL query; refuse updates and malformed text with a clear message."""
-    try:
-        return prepareQuery(query, initNs=_NS)
-    except ParseException as exc:
-        if _is_update(query):
-            raise READ_ONLY from exc
-        raise SparqlError(400, "sparql_malformed", f"SPARQL 语法错误:第{exc.lineno}行第{exc.col}列附近。",
-                          f"Malformed SPARQL near line {exc.lineno}, column {exc.col}: {exc.msg}") from exc
-    except Exception as exc:  # noqa: BLE001 - rdflib raises assorted errors for bad algebra
-        raise SparqlError(400, "sparql_malformed", f"SPARQL 查询无效:{exc}", f"Invalid SPARQL query: {exc}") from exc
-
-
-def _namespaces() -> dict[str, str]:
-    out = {}
-    for line in PREFIXES.strip().splitlines():
-        _, prefix, iri = line.split()
-        out[prefix.rstrip(":")] = iri.strip("<>")
-    return out
-
-
-_NS = _namespaces()
-
-
-class QueryTimeout(Exception):
-    pass
-
-
-class _DeadlineGraph(Graph):
-    """The KB graph's store, read through a deadline checked on every pattern and every 1,000
-    triples, so that a runaway query stops itself."""
-
-    def __init__(self, source: Graph, deadline: float) -> None:
-        super().__init__(store=source.store, identifier=source.identifier, namespace_manager=source.namespace_manager)
-        self._deadline = deadline
-
-    def triples(self, triple, *args, **kwargs):  # noqa: ANN001, ANN201 - rdflib signature
-        if time.monotonic() > self._deadline:
-            raise QueryTimeout
-        for n, t in enumerate(super().triples(triple, *args, **kwargs)):
-            if n % 1000 == 999 and time.monotonic() > self._deadline:
-                raise QueryTimeout
-            yield t
+def _client_busy(limit: int) -> SparqlError:
+    return SparqlError(429, "sparql_client_busy", f"同一来源最多同时运行{limit}个查询,前面的查询仍未结束,请稍后再试。",
+                       f"At most {limit} concurrent SPARQL queries per client, and the earlier ones are still running.")
 
 
 @dataclass(frozen=True)
@@ -119,30 +66,56 @@ class SparqlAnswer:
 class SparqlService:
     """The one SPARQL entry point of the service and the CLI; see the module docstring."""
 
-    def __init__(self, timeout: float = 5.0, max_rows: int = 10000, workers: int = 2, engine: str = "oxigraph") -> None:
+    def __init__(self, timeout: float = 5.0, max_rows: int = 10000, workers: int = 2, engine: str = "oxigraph",
+                 per_client: int = 1, load_timeout: float = 120.0) -> None:
         if engine not in ("oxigraph", "rdflib"):
             raise ValueError(f"unknown SPARQL engine {engine!r}: use oxigraph or rdflib")
         self.timeout = timeout
         self.max_rows = max_rows
         self.engine = engine
+        self.per_client = per_client
         self._slots = threading.BoundedSemaphore(workers)
-        self._backend = _OxigraphPool(timeout) if engine == "oxigraph" else _RdflibPool(timeout, workers)
+        self._running: Counter[str] = Counter()
+        self._clients = threading.Condition()
+        target = oxigraph_worker.serve if engine == "oxigraph" else rdflib_worker.serve
+        self._backend = _ProcessPool(target, timeout, load_timeout, workers)
 
     @classmethod
     def from_settings(cls, settings: "Settings | None" = None) -> "SparqlService":
-        from .settings import Settings
-
         s = settings or Settings()
-        return cls(s.sparql_timeout, s.sparql_max_rows, engine=s.sparql_engine)
+        return cls(s.sparql_timeout, s.sparql_max_rows, workers=s.sparql_workers, engine=s.sparql_engine,
+                   per_client=s.sparql_per_client)
 
-    def run(self, loaded: LoadedKB, query: str, accept: str) -> SparqlAnswer:
-        # queue for a worker as long as one query may run; refuse only when that wait fails
-        if not self._slots.acquire(timeout=self.timeout):
-            raise BUSY
+    @contextmanager
+    def _client_slot(self, client: str | None) -> Iterator[None]:
+        """One of the client's own slots: its further queries queue behind its running ones (at
+        most one time limit, then 429), never in front of other clients'."""
+        if client is None:  # the CLI and tests: no one to be fair to
+            yield
+            return
+        with self._clients:
+            if not self._clients.wait_for(lambda: self._running[client] < self.per_client, timeout=self.timeout):
+                raise _client_busy(self.per_client)
+            self._running[client] += 1
         try:
-            fmt, body, truncated = self._backend.run(loaded, query, accept, self.max_rows)
+            yield
         finally:
-            self._slots.release()
+            with self._clients:
+                self._running[client] -= 1
+                if not self._running[client]:
+                    del self._running[client]
+                self._clients.notify_all()
+
+    def run(self, loaded: LoadedKB, query: str, accept: str, client: str | None = None) -> SparqlAnswer:
+        checked = check_query(query)  # refused before any worker is involved
+        with self._client_slot(client):
+            # queue for a worker as long as one query may run; refuse only when that wait fails
+            if not self._slots.acquire(timeout=self.timeout):
+                raise BUSY
+            try:
+                fmt, body, truncated = self._backend.run(loaded, checked.text, accept, self.max_rows)
+            finally:
+                self._slots.release()
         return SparqlAnswer(body, FORMATS[fmt], truncated)
 
     def close(self) -> None:
@@ -156,16 +129,21 @@ class _Worker:
     stores: set[str]  # county graphs this worker has loaded
 
 
-class _OxigraphPool:
-    """Worker processes answering from Oxigraph stores; a worker whose query overruns is killed."""
+class _ProcessPool:
+    """Worker processes (`target` is a worker's main loop); a worker whose query overruns is
+    killed, and a replacement with the same graph loaded is started in the background."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, target: Callable[..., None], timeout: float, load_timeout: float, size: int) -> None:
         self.timeout = timeout
+        self.size = size
+        self.load_timeout = load_timeout
+        self._target = target
         self._ctx = multiprocessing.get_context("spawn")  # a clean child: no threads or locks of ours
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._dir: tempfile.TemporaryDirectory[str] | None = None  # created on first use, again after close()
         self._dumps: dict[str, str] = {}
+        self._generation = 0  # bumped by close(): a worker warmed for an older pool is stopped
 
     def _dump(self, loaded: LoadedKB) -> tuple[str, str]:
         """The county graph as an N-Triples file for the workers (written once per list version)."""
@@ -178,36 +156,85 @@ class _OxigraphPool:
                 path = os.path.join(self._dir.name, f"{key}.nt")
                 loaded.graph.serialize(destination=path, format="nt", encoding="utf-8")
                 self._dumps[key] = path
+                # the first query's worker is started by run(); the others get ready meanwhile, so
+                # a second client is not made to wait for a worker to start and load
+                for _ in range(self.size - 1):
+                    self._replace(key, path)
         return key, path
 
-    def _worker(self) -> _Worker:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+    def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=oxigraph_worker.serve, args=(child,), daemon=True, name="shudi-oxigraph")
+        proc = self._ctx.Process(target=self._target, args=(child,), daemon=True, name="shudi-sparql")
         proc.start()
         child.close()
         return _Worker(proc, parent, set())
 
+    def _worker(self, key: str) -> _Worker:
+        with self._lock:
+            for i, w in enumerate(self._idle):  # prefer one that has this county loaded
+                if key in w.stores:
+                    return self._idle.pop(i)
+            if self._idle:
+                return self._idle.pop()
+        return self._spawn()
+
+    @staticmethod
+    def _kill(worker: _Worker) -> None:
+        worker.proc.kill()
+        worker.proc.join()
+
+    def _exchange(self, worker: _Worker, request: tuple, budget: float) -> tuple | None:
+        """Send one request; the reply, or None when the worker overran `budget` or died."""
+        try:
+            worker.conn.send(request)
+            return worker.conn.recv() if worker.conn.poll(budget) else None
+        except (EOFError, OSError):
+            return None
+
+    def _load(self, worker: _Worker, key: str, path: str) -> bool:
+        if key in worker.stores:
+            return True
+        reply = self._exchange(worker, ("load", key, path), self.load_timeout)
+        if reply != ("loaded",):
+            return False
+        worker.stores.add(key)
+        return True
+
+    def _replace(self, key: str, path: str) -> None:
+        """A fresh worker with this county loaded, ready before the next query needs it (started
+        in the background; the caller may hold the lock)."""
+        generation = self._generation
+
+        def warm() -> None:
+            worker = self._spawn()
+            if not self._load(worker, key, path):
+                self._kill(worker)
+                return
+            with self._lock:
+                if generation == self._generation:
+                    self._idle.append(worker)
+                    return
+            worker.conn.send(None)
+
+        threading.Thread(target=warm, daemon=True, name="shudi-sparql-warm").start()
+
     def run(self, loaded: LoadedKB, query: str, accept: str, max_rows: int) -> tuple[str, bytes, bool]:
         key, path = self._dump(loaded)
-        worker = self._worker()
-        # a worker loads a county's store on its first query; that load is not the query's time
-        budget = self.timeout + (0 if key in worker.stores else 30)
-        try:
-            worker.conn.send((key, path, query, _NS, accept, max_rows))
-            timed_out = not worker.conn.poll(budget)
-            reply = None if timed_out else worker.conn.recv()
-        except (EOFError, OSError):
-            timed_out, reply = False, None
-        if reply is None:  # overran, or died: a worker in an unknown state is never reused
-            worker.proc.kill()
-            worker.proc.join()
-            if timed_out:
-                raise _timeout(self.timeout)
-            raise SparqlError(503, "sparql_worker_failed", "查询进程异常退出,请稍后重试。", "The SPARQL worker failed; retry.")
-        worker.stores.add(key)
+        worker = self._worker(key)
+        if not self._load(worker, key, path):
+            self._kill(worker)
+            raise SparqlError(503, "sparql_worker_failed", "查询进程未能加载知识库,请稍后重试。",
+                              "The SPARQL worker could not load the graph; retry.")
+        # the query alone gets the time limit (plus a little for the round trip)
+        reply = self._exchange(worker, ("query", key, query, NS, accept, max_rows, self.timeout), self.timeout + 0.5)
+        if reply is None or reply[0] == "timeout":
+            if reply is None:  # overran, or died: a worker in an unknown state is never reused
+                self._kill(worker)
+                self._replace(key, path)
+            else:
+                with self._lock:
+                    self._idle.append(worker)
+            raise _timeout(self.timeout)
         with self._lock:
             self._idle.append(worker)
         status, *rest = reply
@@ -217,8 +244,6 @@ class _OxigraphPool:
                 raise _not_acceptable()
             return fmt, body, truncated
         if status == "syntax":
-            if _is_update(query):
-                raise READ_ONLY
             raise SparqlError(400, "sparql_malformed", f"SPARQL 语法错误:{rest[0]}", f"Malformed SPARQL: {rest[0]}")
         raise SparqlError(400, "sparql_error", f"查询执行出错:{rest[0]}", f"Query evaluation failed: {rest[0]}")
 
@@ -226,6 +251,7 @@ class _OxigraphPool:
         """Stop the idle workers and drop the dumps; the pool stays usable (an app may be started again)."""
         with self._lock:
             idle, self._idle = self._idle, []
+            self._generation += 1
             tmp, self._dir, self._dumps = self._dir, None, {}
         for w in idle:
             try:
@@ -237,48 +263,3 @@ class _OxigraphPool:
                 w.proc.kill()
         if tmp is not None:
             tmp.cleanup()
-
-
-class _RdflibPool:
-    """rdflib in threads, each query over a deadline-checked view of the graph."""
-
-    def __init__(self, timeout: float, workers: int) -> None:
-        self.timeout = timeout
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sparql")
-
-    def _execute(self, loaded: LoadedKB, prepared: object, max_rows: int) -> Result:
-        view = _DeadlineGraph(loaded.graph, time.monotonic() + self.timeout)
-        result = view.query(prepared)
-        if result.type == "SELECT":
-            # evaluate lazily and stop one row past the cap: a huge result is never built
-            gen = result._genbindings or iter(())  # noqa: SLF001 - rdflib keeps the lazy rows here
-            result._genbindings = None  # noqa: SLF001
-            result.bindings = list(itertools.islice(gen, max_rows + 1))
-        else:
-            len(result)  # evaluate now, inside the deadline
-        return result
-
-    def run(self, loaded: LoadedKB, query: str, accept: str, max_rows: int) -> tuple[str, bytes, bool]:
-        prepared = check_query(query)
-        future = self._pool.submit(self._execute, loaded, prepared, max_rows)
-        try:
-            result = future.result(timeout=self.timeout + 1)
-        except (FutureTimeout, QueryTimeout) as exc:
-            raise _timeout(self.timeout) from exc
-        except Exception as exc:  # noqa: BLE001 - evaluation errors are the query's fault
-            raise SparqlError(400, "sparql_error", f"查询执行出错:{exc}", f"Query evaluation failed: {exc}") from exc
-        if result.type in ("CONSTRUCT", "DESCRIBE"):
-            fmt = negotiate("graph", accept)
-            return fmt, result.serialize(format=fmt), False
-        fmt = negotiate("boolean" if result.type == "ASK" else "solutions", accept)
-        if not fmt:
-            raise _not_acceptable()
-        truncated = result.type == "SELECT" and len(result.bindings) > max_rows
-        if truncated:
-            result.bindings = result.bindings[:max_rows]
-        if fmt == "csv" and result.type == "ASK":
-            return fmt, b"_askResult\r\n" + (b"true" if result.askAnswer else b"false") + b"\r\n", False
-        return fmt, result.serialize(format=fmt), truncated
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

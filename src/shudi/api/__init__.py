@@ -18,6 +18,9 @@ from ..sparql import SparqlService
 from ..platform.routes import install as install_platform
 from ..startup import Startup
 from . import browse, handlers, health, hotline, legal, lists, pages, township
+from .bodylimit import BodyLimit
+from .hygiene import SecurityHeaders, install_cors
+from .ratelimit import RateLimit
 
 ROUTERS = (health, hotline, township, browse, legal, lists, pages)
 
@@ -48,13 +51,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.sparql = SparqlService(settings.sparql_timeout, settings.sparql_max_rows, engine=settings.sparql_engine)
+    app.state.sparql = SparqlService.from_settings(settings)
     if engine is not None:
         app.state.engine = engine
     handlers.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
     install_platform(app)  # 乡呼县应: calls, dispatch, 督办, ratings, assessment, and its pages
+    # outermost last: every answer (a 413 or 429 too) carries the security headers
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, settings=settings)
+    install_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

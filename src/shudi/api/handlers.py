@@ -11,13 +11,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ShudiError
 from ..kb import KBLoadError, UnknownCounty
+from .hygiene import scrub
 
 log = logging.getLogger("shudi.api")
 MAX_LISTED_FIELDS = 20  # a body with thousands of bad keys must not get an answer thousands of lines long
 
 
-def _render(exc: ShudiError) -> JSONResponse:
-    return JSONResponse(status_code=exc.status, content=exc.body())
+def _render(exc: ShudiError, request: Request) -> JSONResponse:
+    # no server path in any answer: a list's load error names its files relative to the KB root
+    return JSONResponse(status_code=exc.status, content=scrub(exc.body(), request.app.state.settings.root))
 
 
 def _validation(exc: RequestValidationError) -> ShudiError:
@@ -45,28 +47,28 @@ _HTTP = {
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ShudiError)
-    async def _shudi(_: Request, exc: ShudiError) -> JSONResponse:
-        return _render(exc)
+    async def _shudi(request: Request, exc: ShudiError) -> JSONResponse:
+        return _render(exc, request)
 
     @app.exception_handler(UnknownCounty)
-    async def _unknown_county(_: Request, exc: UnknownCounty) -> JSONResponse:
-        return _render(ShudiError(404, "unknown_county", f"未知的县(区):{exc}", str(exc)))
+    async def _unknown_county(request: Request, exc: UnknownCounty) -> JSONResponse:
+        return _render(ShudiError(404, "unknown_county", f"未知的县(区):{exc}", str(exc)), request)
 
     @app.exception_handler(KBLoadError)
-    async def _kb_error(_: Request, exc: KBLoadError) -> JSONResponse:
+    async def _kb_error(request: Request, exc: KBLoadError) -> JSONResponse:
         return _render(ShudiError(503, "kb_invalid", "该县清单无法加载,请联系清单维护人员。",
-                                  "This county's list cannot be loaded.", str(exc).splitlines()[:20]))
+                                  "This county's list cannot be loaded.", str(exc).splitlines()[:20]), request)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _render(_validation(exc))
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _render(_validation(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, zh = _HTTP.get(exc.status_code, ("http_error", "请求无法处理。"))
-        return _render(ShudiError(exc.status_code, code, zh, str(exc.detail)))
+        return _render(ShudiError(exc.status_code, code, zh, str(exc.detail)), request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - last resort
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - last resort
         log.exception("unexpected error")
-        return _render(ShudiError(500, "internal", "服务内部错误,已记录。", "Internal error; it has been logged."))
+        return _render(ShudiError(500, "internal", "服务内部错误,已记录。", "Internal error; it has been logged."), request)

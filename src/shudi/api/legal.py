@@ -43,10 +43,11 @@ def citations_check(ctx: CountyDep) -> CitationsCheck:
     return catalog.citations_check(ctx.kb)
 
 
-def _run(service: SparqlService, ctx: CountyContext, query: str | None, accept: str) -> Response:
+def _run(service: SparqlService, ctx: CountyContext, query: str | None, request: Request) -> Response:
     if not query or not query.strip():
         raise ShudiError(400, "sparql_missing", "缺少 SPARQL 查询(query 参数)。", "Missing SPARQL query (query parameter).")
-    answer = service.run(ctx.loaded, query, accept)
+    client = request.client.host if request.client else "unknown"  # the per-client concurrency limit
+    answer = service.run(ctx.loaded, query, request.headers.get("accept", ""), client)
     # a capped result says so: a reviewer must not mistake the first rows for all of them
     headers = {"X-Result-Truncated": "true"} if answer.truncated else {}
     return Response(content=answer.body, media_type=answer.media_type, headers=headers)
@@ -55,7 +56,7 @@ def _run(service: SparqlService, ctx: CountyContext, query: str | None, accept: 
 @router.get("/sparql", response_class=Response)
 def sparql_get(request: Request, ctx: CountyDep, service: SparqlDep,
                query: Annotated[str | None, Query(max_length=20000)] = None) -> Response:
-    return _run(service, ctx, query, request.headers.get("accept", ""))
+    return _run(service, ctx, query, request)
 
 
 def _form_keys(text: str) -> set[str]:
@@ -82,4 +83,4 @@ async def sparql_post(request: Request, ctx: CountyDep, service: SparqlDep) -> R
     else:
         raise ShudiError(415, "unsupported_media_type", "请使用 application/sparql-query 或表单提交查询。",
                          "Use application/sparql-query or application/x-www-form-urlencoded.")
-    return await run_in_threadpool(_run, service, ctx, query, request.headers.get("accept", ""))
+    return await run_in_threadpool(_run, service, ctx, query, request)
