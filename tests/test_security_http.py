@@ -64,7 +64,7 @@ def test_the_pages_run_under_their_csp_in_a_browser() -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from shudi.devserver import running_server
+    from bench.devserver import running_server
 
     drv = _browser()
     try:
