@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    with running_server(ROOT, timeout=180) as (url, _proc):
+    with running_server(ROOT, timeout=600) as (url, _proc):
         yield url
 
 
