@@ -19,11 +19,9 @@ from ..countyfiles import (
     SetOverride,
     SetProfile,
     apply_ops,
-    county_lock,
     item_data,
     override_fields,
-    tree_files,
-    write_tree,
+    write_county,
 )
 from ..kb import KBLoadError, load
 from ..source import ContactSrc, KBSourceError, TownshipSrc
@@ -75,20 +73,6 @@ def plan_ops(
     return ops
 
 
-def staged_files(root: Path, county: str, ops: list[Any], baseline: set[str]) -> tuple[dict[str, str], list[str]]:
-    """The county folder's files after the ops (computed on a temporary copy), and the relative
-    paths the ops changed."""
-    with tempfile.TemporaryDirectory(prefix="shudi-county-") as tmp:
-        cdir = Path(tmp) / county
-        live = root / "kb" / "counties" / county
-        if live.is_dir():
-            shutil.copytree(live, cdir, ignore=shutil.ignore_patterns(".*"))
-        else:
-            cdir.mkdir()
-        changed = apply_ops(cdir, county, ops, baseline)
-        return tree_files(cdir), sorted(changed)
-
-
 def trial_load(ops: list[Any], ctx: Context, shacl: bool) -> list[str]:
     """Load the county from a temporary copy of kb/ with the ops applied; the errors, if any."""
     with tempfile.TemporaryDirectory(prefix="shudi-import-") as tmp:
@@ -111,10 +95,6 @@ def trial_load(ops: list[Any], ctx: Context, shacl: bool) -> list[str]:
 
 
 def write_ops(root: Path, county: str, ops: list[Any], baseline: set[str]) -> list[str]:
-    """Apply the ops to the live county folder, atomically (staged tree, one swap)."""
-    if not ops:
-        return []
-    with county_lock(root, county):
-        files, changed = staged_files(root, county, ops, baseline)
-        write_tree(root, county, files)
+    """Apply the ops to the live county folder (the one writer, atomically)."""
+    _, changed = write_county(root, county, ops, baseline)
     return [f"kb/counties/{county}/{rel}" for rel in changed]
