@@ -109,7 +109,7 @@ class PutItem(_Op):
 
 class SetProfile(_Op):
     op: Literal["profile"] = "profile"
-    field: Literal["name", "example", "note", "townships", "contacts", "version"]
+    field: Literal["name", "example", "note", "townships", "office_hours", "contacts", "version"]
     value: Any
 
 

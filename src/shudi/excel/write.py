@@ -39,6 +39,7 @@ def plan_ops(
     example: bool,
     townships: list[TownshipSrc] | None = None,
     contacts: list[ContactSrc] | None = None,
+    office_hours: str | None = None,
 ) -> list[Op]:
     ops: list[Op] = []
     cf = ctx.county_file
@@ -70,6 +71,10 @@ def plan_ops(
         new_value = [x.model_dump(exclude_none=True, exclude_defaults=True) for x in value]
         if current != new_value:
             ops.append(SetProfile(field=fld, value=new_value))  # type: ignore[arg-type]
+    # the office hours come with the 联系方式 sheet (its 办公时间 column); a sheet that gives none
+    # leaves them as they are
+    if contacts is not None and office_hours is not None and office_hours != (cf.office_hours if cf else None):
+        ops.append(SetProfile(field="office_hours", value=office_hours))
     return ops
 
 
