@@ -7,14 +7,10 @@ matters are named as counties name them (对非法占用土地行为的查处, �
 their abbreviations (自然资源局, 县住建局, 生态环境分局), the laws by their short titles.  The
 duty texts and articles are the baseline item's own (read from the KB, never retyped).  Three
 rows are bad on purpose; the table says where.
-
-    python -m tests.make_published_table OUT.xlsx [--root ROOT]
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,17 +181,3 @@ def make_published_table(path: Path, root: Path | None = None, county: str = "te
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return spec
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("out", type=Path)
-    ap.add_argument("--root", type=Path, default=None, help="project root (default: this project)")
-    args = ap.parse_args(argv)
-    spec = make_published_table(args.out, args.root)
-    print(f"{args.out}: {spec.rows} rows; bad rows {sorted(spec.bad)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,6 +17,8 @@ from shudi.api import create_app
 from shudi.cli import app
 from shudi.engine import Engine
 
+from .scratch_project import copy_project
+
 runner = CliRunner()
 REV = {"Authorization": "Bearer rev-token"}
 PROP = {"Authorization": "Bearer prop-token"}
@@ -24,12 +26,7 @@ PROP = {"Authorization": "Bearer prop-token"}
 
 @pytest.fixture
 def scratch(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    dest = tmp_path / "proj"
-    for name in ("kb", "ontologies", "rules"):
-        shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns(".cache"))
-    (dest / ".cache").mkdir()
-    for index in (root / ".cache").glob("clf-*.pickle"):
-        shutil.copy2(index, dest / ".cache" / index.name)
+    dest = copy_project(root, tmp_path / "proj")
     monkeypatch.setenv("SHUDI_ROOT", str(dest))
     monkeypatch.setenv("SHUDI_TOKENS", "prop-token=proposer:李四;rev-token=reviewer:张三")
     monkeypatch.setenv("SHUDI_DB_URL", f"sqlite:///{dest / 'test.sqlite'}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,8 @@ from shudi.engine import Engine
 from shudi.excel import export_workbook
 from shudi.kb import load
 
+from .scratch_project import copy_project
+
 runner = CliRunner()
 TOKENS = "prop-token=proposer:李四;rev-token=reviewer:张三"
 
@@ -27,12 +28,7 @@ TOKENS = "prop-token=proposer:李四;rev-token=reviewer:张三"
 @pytest.fixture
 def scratch(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A writable copy of the project (kb, ontologies, rules) that the CLI and the API both use."""
-    dest = tmp_path / "proj"
-    for name in ("kb", "ontologies", "rules"):
-        shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns(".cache"))
-    (dest / ".cache").mkdir()
-    for index in (root / ".cache").glob("clf-*.pickle"):
-        shutil.copy2(index, dest / ".cache" / index.name)
+    dest = copy_project(root, tmp_path / "proj")
     monkeypatch.setenv("SHUDI_ROOT", str(dest))
     monkeypatch.setenv("SHUDI_TOKENS", TOKENS)
     monkeypatch.setenv("SHUDI_DB_URL", f"sqlite:///{dest / 'test.sqlite'}")

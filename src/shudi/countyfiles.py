@@ -561,7 +561,7 @@ def baseline_ids(root: Path) -> set[str]:
 
 
 def override_fields(ov: ItemOverrideSrc) -> dict[str, Any]:
-    return {k: v for k, v in ov.model_dump(mode="json", exclude_none=True).items() if k in OVERRIDE_FIELDS}
+    return {k: v for k, v in ov.model_dump(mode="json", exclude_none=True, exclude_defaults=True).items() if k in OVERRIDE_FIELDS}
 
 
 def item_data(item: ItemSrc) -> dict[str, Any]:

@@ -19,10 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from . import listhistory
-from .engine import Engine
-from .errors import Conflict, NotFound, PermissionDenied, ShudiError
-from .kb import KBLoadError, counties, load
-from .settings import Settings
 from .countyfiles import (
     AdjustItem,
     ChangeOp,
@@ -37,6 +33,10 @@ from .countyfiles import (
     tree_files,
     write_county,
 )
+from .engine import Engine
+from .errors import Conflict, NotFound, PermissionDenied, ShudiError
+from .kb import KBLoadError, counties, load
+from .settings import Settings
 from .source import DOMAINS, OVERRIDABLE, CitationSrc, ItemSrc, PartySrc
 from .store import ProposalRow, Store, VersionRow, now
 from .validate import shacl_problems
@@ -149,7 +149,7 @@ def change_ops(p: ProposalIn) -> list[Op]:
 def _plain(value: object) -> object:
     """A proposal field as it is written to YAML."""
     if isinstance(value, list):
-        return [v.model_dump(mode="json", exclude_none=True) if isinstance(v, BaseModel) else v for v in value]
+        return [v.model_dump(mode="json", exclude_none=True, exclude_defaults=True) if isinstance(v, BaseModel) else v for v in value]
     return value
 
 

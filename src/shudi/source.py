@@ -59,6 +59,7 @@ class CitationSrc(Strict):
 class PartySrc(Strict):
     party: str
     duties: str = Field(min_length=2)
+    citations: list[CitationSrc] = []  # the articles this duty rests on (usually some of the item's)
 
 
 class StepSrc(Strict):

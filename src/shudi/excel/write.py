@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..countyfiles import (
+    Op,
     PutItem,
     RemoveItem,
     RestoreItem,
@@ -27,8 +28,6 @@ from ..kb import KBLoadError, load
 from ..source import ContactSrc, KBSourceError, TownshipSrc
 from .context import Context
 from .plan import Plan, same_override
-
-Op = SetOverride | RemoveItem | RestoreItem | PutItem | SetProfile
 
 
 def plan_ops(
