@@ -34,6 +34,7 @@ from openpyxl.styles import Alignment, Font
 from shudi.kb import load, project_root
 from shudi.lawbook import Lawbook
 from shudi.model import Citation, Item, KnowledgeBase
+from shudi.excel.text import DOMAIN_PREFIX
 from shudi.source import DOMAINS, CitationSrc
 from shudi.statutes import int_to_cn, parse_file_name
 
@@ -140,6 +141,7 @@ def build_synthetic_root(dest: Path) -> Path:
     shutil.copytree(PROJECT / "ontologies", dest / "ontologies")
     shutil.copytree(PROJECT / "rules", dest / "rules")
     shutil.copyfile(PROJECT / "kb" / "sources.yaml", kb / "sources.yaml")
+    shutil.copyfile(PROJECT / "kb" / "domains.yaml", kb / "domains.yaml")
     shutil.copyfile(PROJECT / "kb" / "laws" / "registry.yaml", kb / "laws" / "registry.yaml")
     registry = yaml.safe_load((kb / "laws" / "registry.yaml").read_text(encoding="utf-8"))["laws"]
     titles = {law["id"]: law["title"] for law in registry}
@@ -155,7 +157,7 @@ def build_synthetic_root(dest: Path) -> Path:
 
     files: dict[str, list[dict]] = {d: [] for d in DOMAINS}
     for domain, slug, name, alts, typ, primary, others, cites in _ITEMS:
-        prefix = {NR: "nr", EE: "ee", URC: "urc", EM: "em", MR: "mr", CE: "ce", KW: "kw", CT: "ct"}[domain]
+        prefix = DOMAIN_PREFIX[domain]
         iid = f"{prefix}.{slug}"
         supporting = [{"party": p, "duties": "负责职责范围内的配合工作,提供专业支持。"} for p in others]
         if primary != "township":

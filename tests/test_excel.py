@@ -25,12 +25,14 @@ from shudi.excel import (
 )
 from shudi.diff import diff_loaded
 from shudi.graph import ID
-from shudi.kb import LoadedKB, load
+from shudi.kb import LoadedKB, counties, load, project_root
 from shudi.lawbook import Lawbook
 from shudi.source import DepartmentsFile, read_model
 from shudi.validate import validate_kb
 
 from .make_workbook import COL, SHEET, build_synthetic_root, copy_real_root, make_messy_workbook
+
+ROOT = project_root()
 
 
 @pytest.fixture(scope="session")
@@ -477,12 +479,34 @@ def test_edited_export_becomes_overrides(synth: Path, tmp_path: Path) -> None:
     assert _snapshot(synth) == snapshot
 
 
-def test_example_counties_reimport_is_a_no_op(tmp_path: Path, real_template: Path) -> None:
+@pytest.mark.parametrize("county", counties(ROOT))
+def test_every_shipped_county_reimports_as_a_no_op(tmp_path: Path, real_template: Path, county: str) -> None:
+    """Export → import of each county in kb/counties changes nothing: no change set, no file,
+    no warning — the 乡镇 and 联系方式 sheets (office hours included) come back as they were."""
     root = _real_root(tmp_path, real_template)
-    for county in ("example-a", "example-b"):
-        out = tmp_path / f"{county}.xlsx"
-        export_workbook(root, county, out)
-        before = _snapshot(root)
-        report = import_workbook(out, root, county)
-        assert report.ok and not report.written and report.warnings == [], report.to_text()
-        assert _snapshot(root) == before
+    out = tmp_path / f"{county}.xlsx"
+    export_workbook(root, county, out)
+    hours = [row[4].value for row in load_workbook(out)["联系方式"].iter_rows(min_row=2)]
+    assert hours and all(hours), hours  # every office's hours, written out
+    before = _snapshot(root)
+    report = import_workbook(out, root, county)
+    assert report.ok and not report.written and report.ops == [] and report.warnings == [], report.to_text()
+    assert _snapshot(root) == before
+
+
+def test_office_hours_come_in_with_the_contacts(tmp_path: Path, real_template: Path) -> None:
+    synth = _real_root(tmp_path, real_template)
+    out = tmp_path / "t.xlsx"
+    export_workbook(synth, "template", out)
+    wb = load_workbook(out)
+    ws = wb["联系方式"]
+    assert [c.value for c in ws[1]][:5] == ["单位", "责任科室", "联系人", "电话", "办公时间"]
+    for n, row in enumerate(ws.iter_rows(min_row=2)):
+        row[4].value = "周一至周五 9:00—17:00(示例)" if n else "24小时值班(示例)"
+    wb.save(out)
+    report = import_workbook(out, synth, "template")
+    assert report.ok and report.written, report.to_text()
+    county = load("template", synth).county
+    assert county.office_hours == "周一至周五 9:00—17:00(示例)"
+    assert [c.hours for c in county.contacts][0] == "24小时值班(示例)"
+    assert all(c.hours is None for c in county.contacts[1:])

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from shudi import kb as kb_mod
@@ -14,6 +15,8 @@ from shudi.engine import Engine
 from shudi.stats import kb_stats
 from shudi.validate import validate_kb
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+
 DEPARTMENTS = [
     "county.natural-resources", "county.ecology-environment", "county.housing-construction",
     "county.comprehensive-enforcement", "county.emergency-management", "county.fire-rescue",
@@ -21,8 +24,8 @@ DEPARTMENTS = [
     "county.public-security", "county.transport", "county.culture-tourism", "county.health",
     "township", "village",
 ]
-DOMAINS = ["natural-resources", "ecology-environment", "urban-rural-construction", "emergency-management",
-           "market-regulation", "comprehensive-enforcement", "key-work", "culture-tourism"]
+# the domains as kb/domains.yaml writes them (read here as data, not through shudi.source)
+DOMAINS = [d["id"] for d in yaml.safe_load((ROOT_DIR / "kb" / "domains.yaml").read_text(encoding="utf-8"))["domains"]]
 runner = CliRunner()
 
 

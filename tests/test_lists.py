@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from shudi.handbook import render
 from shudi.kb import counties
 from shudi.precheck import precheck
 from shudi.contract import PrecheckRequest
+
+from .scratch_project import copy_project
 
 
 def test_example_counties_differ(engine: Engine) -> None:
@@ -60,15 +61,7 @@ def test_diff_between_counties_reads_like_a_change_list(engine: Engine) -> None:
 
 @pytest.fixture
 def scratch(tmp_path: Path, root: Path) -> Path:
-    dest = tmp_path / "proj"
-    for name in ("kb", "ontologies", "rules"):
-        shutil.copytree(root / name, dest / name, ignore=shutil.ignore_patterns(".cache"))
-    # the classifier index is keyed by the list's content, which the copy shares: reuse it (the
-    # proposals still validate on a cold load of the KB itself)
-    (dest / ".cache").mkdir()
-    for index in (root / ".cache").glob("clf-*.pickle"):
-        shutil.copy2(index, dest / ".cache" / index.name)
-    return dest
+    return copy_project(root, tmp_path / "proj")
 
 
 @pytest.fixture

@@ -416,8 +416,9 @@ def rules_explain(
 
 @list_app.command("diff")
 def list_diff(
-    old: str = typer.Argument(..., help="git revision (e.g. HEAD~1) or a folder holding kb/"),
-    new: str = typer.Argument(".", help="git revision or folder; default: the working tree"),
+    old: str = typer.Argument(..., help="a version number of `shudi list proposals` (e.g. 2), a git revision (e.g. HEAD~1), "
+                                        "a county folder (kb/counties/example-a) or a folder holding kb/"),
+    new: str = typer.Argument("WORKTREE", help="as OLD; default: the list as it is now"),
     county: str = CountyOpt,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -426,7 +427,7 @@ def list_diff(
 
     try:
         d = diff_versions(project_root(), county, old, new)
-    except (RevisionError, KBLoadError) as exc:
+    except RevisionError as exc:
         _fail(str(exc), 2)
     typer.echo(d.model_dump_json(indent=2) if as_json else d.to_text())
 
@@ -506,17 +507,36 @@ def list_import(
     file: Path = typer.Argument(..., help="the county's published table (.xlsx)"),
     county: str = CountyOpt,
     name: Optional[str] = typer.Option(None, "--name", help="county name when the county is new"),
-    partial: bool = typer.Option(False, "--partial", help="write what validates and report the rest"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing"),
-    as_json: bool = typer.Option(False, "--json"),
+    partial: bool = typer.Option(False, "--partial", help="take what validates and report the rest (never removes)"),
+    replace_list: bool = typer.Option(False, "--replace-list", help="the table is the whole list: baseline items it does not name are removed"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check only: the review table, nothing recorded or written"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object: rows (sheet, row, item, status, confidence, problems) and the changes"),
+    token: Optional[str] = TokenOpt,
 ) -> None:
-    """Import a county list from Excel; nothing is written unless it validates (or --partial)."""
+    """Import a county list from Excel.  The change set becomes a change proposal (proposer
+    token), applied at once only with a reviewer token; --dry-run records and writes nothing."""
+    from .errors import ShudiError
     from .excel import import_workbook
 
     if not file.is_file():
-        _fail(f"no such file: {file}", 2)
-    report = import_workbook(file, project_root(), county, name=name, partial=partial, dry_run=dry_run)
-    typer.echo(report.model_dump_json(indent=2) if as_json else report.to_text())
+        _fail(f"没有这个文件 / no such file: {file.name}", 2)
+    report = import_workbook(file, project_root(), county, name=name, partial=partial, replace_list=replace_list,
+                             dry_run=dry_run, write=False)
+    if report.ok and report.ops and not dry_run:
+        from .countyfiles import ChangeSet
+
+        changes = _changes()
+        who = _who(changes, token, ("proposer", "reviewer"))
+        try:
+            out = changes.propose_changes(county, ChangeSet.model_validate({"ops": report.ops}), f"导入 {file.name}", who)
+            report.proposal = out.id
+            if who.role == "reviewer":
+                changes.decide(county, out.id, who, True, f"shudi list import {file.name}")
+                report.written = True
+        except ShudiError as exc:
+            report.ok = False
+            _fail(f"导入未能提交 / import not filed:\n{exc}", 2)
+    typer.echo(json.dumps(report.review(), ensure_ascii=False, indent=2) if as_json else report.to_text())
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import difflib
 import fcntl
 import hashlib
 import io
@@ -23,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +75,16 @@ class SetOverride(_Op):
     reason: str = "调整"
 
 
+class AdjustItem(_Op):
+    """Change some fields of an item, the others as they are: of a baseline item, the county's
+    override (fields it already overrides stay); of the county's own item, the item itself."""
+
+    op: Literal["adjust"] = "adjust"
+    item: str
+    fields: dict[str, Any]
+    reason: str = "调整"
+
+
 class RemoveItem(_Op):
     """Remove an item: a baseline item goes to remove_items, the county's own item is deleted."""
 
@@ -97,11 +109,12 @@ class PutItem(_Op):
 
 class SetProfile(_Op):
     op: Literal["profile"] = "profile"
-    field: Literal["name", "example", "note", "townships", "contacts", "version"]
+    field: Literal["name", "example", "note", "townships", "office_hours", "contacts", "version"]
     value: Any
 
 
-ChangeOp = Annotated[SetOverride | RemoveItem | RestoreItem | PutItem | SetProfile, Field(discriminator="op")]
+Op = SetOverride | AdjustItem | RemoveItem | RestoreItem | PutItem | SetProfile
+ChangeOp = Annotated[Op, Field(discriminator="op")]
 
 
 class ChangeSet(BaseModel):
@@ -157,16 +170,31 @@ def _plain(node: Any) -> Any:
 
 def _update_map(target: CommentedMap, new: dict[str, Any], keep: tuple[str, ...] = ()) -> bool:
     """Make `target` hold `new` (keys in `keep` stay when absent from `new`), touching only the
-    keys whose values differ; True when anything changed."""
+    values that differ — inside nested mappings and same-length lists too, so one changed duty
+    text is one changed line and the rest keeps its layout; True when anything changed."""
     changed = False
     for k in [k for k in target if k not in new and k not in keep]:
         del target[k]
         changed = True
     for k, v in new.items():
-        if k not in target or _plain(target[k]) != _plain(v):
+        if k not in target:
             target[k] = styled(v)
             changed = True
+        else:
+            changed |= _update_in(target, k, v)
     return changed
+
+
+def _update_in(container: CommentedMap | CommentedSeq, key: Any, v: Any) -> bool:
+    old = container[key]
+    if _plain(old) == _plain(v):
+        return False
+    if isinstance(old, CommentedMap) and isinstance(v, dict):
+        return _update_map(old, v)
+    if isinstance(old, CommentedSeq) and isinstance(v, list) and len(old) == len(v) and len(v) > 0:
+        return any([_update_in(old, n, x) for n, x in enumerate(v)])
+    container[key] = styled(v)
+    return True
 
 
 class CountyTree:
@@ -177,11 +205,15 @@ class CountyTree:
         self.county = county
         self.y = _yaml()
         path = cdir / "county.yaml"
-        self.profile: CommentedMap = self.y.load(path.read_text(encoding="utf-8")) if path.is_file() else CommentedMap(
+        self.original: dict[str, str] = {}  # relative path → text as read
+        if path.is_file():
+            self.original["county.yaml"] = path.read_text(encoding="utf-8")
+        self.profile: CommentedMap = self.y.load(self.original["county.yaml"]) if path.is_file() else CommentedMap(
             [("id", county), ("name", county), ("example", False)])
         self.items: dict[str, CommentedMap] = {}
         for f in sorted((cdir / "items").glob("*.yaml")):
-            self.items[f.name] = self.y.load(f.read_text(encoding="utf-8"))
+            self.original[f"items/{f.name}"] = f.read_text(encoding="utf-8")
+            self.items[f.name] = self.y.load(self.original[f"items/{f.name}"])
         self.dirty: set[str] = set()
         self.new_county = not path.is_file()
         if self.new_county:
@@ -199,9 +231,11 @@ class CountyTree:
             self.profile[key] = CommentedSeq()
         return self.profile[key]
 
-    def apply(self, op: SetOverride | RemoveItem | RestoreItem | PutItem | SetProfile, baseline: set[str]) -> None:
+    def apply(self, op: Op, baseline: set[str]) -> None:
         if isinstance(op, SetOverride):
             self._override(op)
+        elif isinstance(op, AdjustItem):
+            self._adjust(op, baseline)
         elif isinstance(op, RemoveItem):
             owner = self._owner(op.item)
             if owner is not None:
@@ -250,8 +284,27 @@ class CountyTree:
             self.dirty.add("county.yaml")
             return
         if _update_map(overrides[at], new, keep=("reason",)):
-            overrides[at]["reason"] = op.reason
+            # the reason written with the override says why the county departs from the
+            # baseline and stays; why each later change was made is in its proposal and the log
             self.dirty.add("county.yaml")
+
+    def _adjust(self, op: AdjustItem, baseline: set[str]) -> None:
+        unknown = set(op.fields) - set(OVERRIDE_FIELDS)
+        if unknown or not op.fields:
+            raise ValueError(f"adjust changes {', '.join(OVERRIDE_FIELDS)}; not {', '.join(sorted(unknown)) or 'nothing'}")
+        owner = self._owner(op.item)
+        if owner is not None:
+            fname, seq, n = owner
+            if _update_map(seq[n], {**_plain(seq[n]), **op.fields}):
+                self.dirty.add(f"items/{fname}")
+            return
+        if op.item not in baseline:
+            raise KeyError(op.item)
+        current = next((o for o in (self.profile.get("overrides") or []) if o.get("item") == op.item), None)
+        if current is None:
+            self._override(SetOverride(item=op.item, fields=op.fields, reason=op.reason))
+        elif _update_map(current, {**_plain(current), **op.fields}):
+            self.dirty.add("county.yaml")  # the override's reason stays, as in _override
 
     def _put(self, op: PutItem) -> None:
         if op.domain not in DOMAINS:
@@ -282,10 +335,47 @@ class CountyTree:
             if rel != "county.yaml" and not (data.get("items") or []):
                 out[rel] = None  # an items file with no items left
                 continue
-            buf = io.StringIO()
-            self.y.dump(data, buf)
-            out[rel] = buf.getvalue()
+            new = self._dump(data)
+            if rel in self.original:
+                new = patch_text(self.original[rel], self._dump(self.y.load(self.original[rel])), new)
+            out[rel] = new
         return out
+
+    def _dump(self, data: Any) -> str:
+        buf = io.StringIO()
+        self.y.dump(data, buf)
+        return buf.getvalue()
+
+
+def patch_text(original: str, old_render: str, new_render: str) -> str:
+    """Carry the change between two renders of a file over to the file as it was written.
+
+    ruamel keeps comments and order but not every layout choice (a flow list wrapped by hand is
+    emitted on one line): the lines that differ between the render of the file as read and the
+    render after the change are the change, and only those replace lines of the original.  Where
+    a change falls inside text ruamel re-laid-out, the new render is taken whole."""
+    if original == old_render:
+        return new_render
+    old, new, orig = old_render.splitlines(True), new_render.splitlines(True), original.splitlines(True)
+    at: dict[int, int] = {}  # line of the old render → the same line in the original
+    for a, b, size in difflib.SequenceMatcher(None, old, orig, autojunk=False).get_matching_blocks():
+        at.update({a + k: b + k for k in range(size)})
+    out = list(orig)
+    for tag, i1, i2, j1, j2 in reversed(difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()):
+        if tag == "equal":
+            continue
+        if i1 < i2:
+            if not all(i in at for i in range(i1, i2)) or at[i2 - 1] - at[i1] != i2 - 1 - i1:
+                return new_render
+            o1, o2 = at[i1], at[i2 - 1] + 1
+        elif i1 in at:
+            o1 = o2 = at[i1]
+        elif i1 - 1 in at or i1 == 0:
+            o1 = o2 = at[i1 - 1] + 1 if i1 else 0
+        else:
+            return new_render
+        out[o1:o2] = new[j1:j2]
+    return "".join(out)
 
 
 def apply_ops(cdir: Path, county: str, ops: list[Any], baseline: set[str]) -> dict[str, str | None]:
@@ -307,6 +397,33 @@ def apply_ops(cdir: Path, county: str, ops: list[Any], baseline: set[str]) -> di
     if (cdir / "items").is_dir() and not any((cdir / "items").iterdir()):
         (cdir / "items").rmdir()
     return changed
+
+
+def staged_files(root: Path, county: str, ops: list[Any], baseline: set[str]) -> tuple[dict[str, str], list[str]]:
+    """The county folder's files after the ops (computed on a temporary copy), and the relative
+    paths the ops changed."""
+    with tempfile.TemporaryDirectory(prefix="shudi-county-") as tmp:
+        cdir = Path(tmp) / county
+        live = counties_dir(root) / county
+        if live.is_dir():
+            shutil.copytree(live, cdir, ignore=shutil.ignore_patterns(".*"))
+        else:
+            cdir.mkdir()
+        changed = apply_ops(cdir, county, ops, baseline)
+        return tree_files(cdir), sorted(changed)
+
+
+def write_county(root: Path, county: str, ops: list[Any], baseline: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Apply the ops to the live county folder, atomically (staged tree, one swap): every change
+    to a county's files goes through here.  Returns the county's files as they now are, and the
+    paths the ops changed (relative to the county folder)."""
+    with county_lock(root, county):
+        if not ops:
+            return tree_files(counties_dir(root) / county), []
+        files, changed = staged_files(root, county, ops, baseline)
+        if changed:
+            write_tree(root, county, files)
+        return files, changed
 
 
 def tree_files(cdir: Path) -> dict[str, str]:
@@ -444,7 +561,7 @@ def baseline_ids(root: Path) -> set[str]:
 
 
 def override_fields(ov: ItemOverrideSrc) -> dict[str, Any]:
-    return {k: v for k, v in ov.model_dump(mode="json", exclude_none=True).items() if k in OVERRIDE_FIELDS}
+    return {k: v for k, v in ov.model_dump(mode="json", exclude_none=True, exclude_defaults=True).items() if k in OVERRIDE_FIELDS}
 
 
 def item_data(item: ItemSrc) -> dict[str, Any]:

@@ -174,6 +174,8 @@ def compile_graph(kb: KnowledgeBase) -> Graph:
                 if dept:
                     add((ru, SD.level, LEVELS[dept.level]))
                 add((ru, DCTERMS.source, ID[f"source/{item.source}"]))
+                for n, c in enumerate(p.citations):
+                    cite(ru, f"{item.id}/{'primary' if role == SD.Primary else 'supporting'}/{k}", n, c)
         for step in item.procedure:
             su = ID[f"item/{item.id}/step/{step.order}"]
             add((iu, SD.hasStep, su))

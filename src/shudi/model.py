@@ -52,6 +52,7 @@ class Citation:
 class Party:
     party: str
     duties: str
+    citations: tuple[Citation, ...] = ()  # the articles this duty rests on
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,8 @@ def build_item(src: ItemSrc, domain: str, default_source: str, lawbook: Lawbook)
         type=src.type,
         county_duties=src.county_duties,
         township_duties=src.township_duties,
-        primary=tuple(Party(p.party, p.duties) for p in src.primary),
-        supporting=tuple(Party(p.party, p.duties) for p in src.supporting),
+        primary=tuple(Party(p.party, p.duties, cites(p.citations, src.id)) for p in src.primary),
+        supporting=tuple(Party(p.party, p.duties, cites(p.citations, src.id)) for p in src.supporting),
         procedure=tuple(Step(i + 1, s.step, s.actor, s.text) for i, s in enumerate(src.procedure)),
         time_limits=limits,
         citations=cites(src.citations, src.id),

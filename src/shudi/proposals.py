@@ -15,10 +15,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
-from ruamel.yaml import YAML
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
+from . import listhistory
+from .countyfiles import (
+    AdjustItem,
+    ChangeOp,
+    ChangeSet,
+    Op,
+    PutItem,
+    RemoveItem,
+    RestoreItem,
+    SetProfile,
+    baseline_ids,
+    file_version,
+    tree_files,
+    write_county,
+)
 from .engine import Engine
 from .errors import Conflict, NotFound, PermissionDenied, ShudiError
 from .kb import KBLoadError, counties, load
@@ -70,8 +84,8 @@ def authorize(tokens: dict[str, Principal], token: str | None, allowed: tuple[st
 
 class ProposalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["add", "remove", "adjust"]
-    item_id: str = Field(min_length=3, max_length=128)
+    kind: Literal["add", "remove", "adjust", "changes"]
+    item_id: str = Field("", max_length=128, description="the item added, removed or adjusted (not for changes)")
     domain: str | None = Field(None, description="for add: the domain id")
     item: dict[str, Any] | None = Field(None, description="for add: the item in the kb/ YAML schema")
     primary: list[PartySrc] | None = Field(None, description="for adjust: new primary parties")
@@ -79,7 +93,16 @@ class ProposalIn(BaseModel):
     county_duties: str | None = Field(None, min_length=2, max_length=5000, description="for adjust: 县级部门职责")
     township_duties: str | None = Field(None, min_length=2, max_length=5000, description="for adjust: 乡镇(街道)职责")
     citations: list[CitationSrc] | None = Field(None, min_length=1, max_length=50, description="for adjust: 法律依据")
+    ops: list[ChangeOp] | None = Field(None, max_length=5000, description="for changes: a change set (e.g. an Excel import)")
     reason: str = Field(min_length=4, max_length=2000)
+
+    @model_validator(mode="after")
+    def _target(self) -> ProposalIn:
+        if self.kind == "changes" and not self.ops:
+            raise ValueError("changes needs ops / 变更集为空")
+        if self.kind != "changes" and len(self.item_id) < 3:
+            raise ValueError("item_id is required / 须指明事项编码")
+        return self
 
 
 class ProposalOut(BaseModel):
@@ -107,82 +130,53 @@ def _out(r: ProposalRow) -> ProposalOut:
     )
 
 
-def _yaml() -> YAML:
-    y = YAML()
-    y.allow_unicode = True
-    y.width = 4096
-    y.preserve_quotes = True
-    return y
-
-
-def _read(path: Path) -> Any:
-    return _yaml().load(path.read_text(encoding="utf-8")) if path.is_file() else None
+def change_ops(p: ProposalIn) -> list[Op]:
+    """A proposal as the change set the county writer applies (an Excel import already is one)."""
+    if p.kind == "changes":
+        return list(p.ops or [])
+    if p.kind == "add":
+        if p.domain not in DOMAINS or p.item is None:
+            raise ProposalInvalid([f"add needs domain (one of {len(DOMAINS)} ids) and item / 新增事项须提供领域和事项内容"])
+        return [PutItem(domain=p.domain, item={**p.item, "id": p.item_id}), RestoreItem(item=p.item_id)]
+    if p.kind == "remove":
+        return [RemoveItem(item=p.item_id)]
+    fields = {f: _plain(getattr(p, f)) for f in OVERRIDABLE if getattr(p, f) is not None}
+    if not fields:
+        raise ProposalInvalid(["adjust needs primary, supporting, duties or citations / 调整须提供主体责任、配合责任、职责或法律依据"])
+    return [AdjustItem(item=p.item_id, fields=fields, reason=p.reason)]
 
 
 def _plain(value: object) -> object:
     """A proposal field as it is written to YAML."""
     if isinstance(value, list):
-        return [v.model_dump(mode="json", exclude_none=True) if isinstance(v, BaseModel) else v for v in value]
+        return [v.model_dump(mode="json", exclude_none=True, exclude_defaults=True) if isinstance(v, BaseModel) else v for v in value]
     return value
 
 
-def _write(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        _yaml().dump(data, fh)
-    tmp.replace(path)
-
-
 def apply_change(kb_root: Path, county: str, p: ProposalIn, baseline_ids: set[str], version: int | None = None) -> None:
-    """Apply a proposal to the county files under kb_root/kb/counties/<county>/."""
-    cdir = kb_root / "kb" / "counties" / county
-    profile = _read(cdir / "county.yaml")
-    own_files = sorted((cdir / "items").glob("*.yaml"))
-    owner: Path | None = None
-    for f in own_files:
-        data = _read(f)
-        if any(i["id"] == p.item_id for i in data.get("items", [])):
-            owner = f
-    if p.kind == "add":
-        if p.domain not in DOMAINS or p.item is None:
-            raise ProposalInvalid(["add needs domain (one of the 8 ids) and item / 新增事项须提供领域和事项内容"])
-        f = cdir / "items" / f"{p.domain}.yaml"
-        data = _read(f) or {"domain": p.domain, "source": "src.template-list", "items": []}
-        data["items"].append({**p.item, "id": p.item_id})
-        _write(f, data)
-        if p.item_id in (profile.get("remove_items") or []):
-            profile["remove_items"].remove(p.item_id)
-    elif p.kind == "remove":
-        if owner is not None:
-            data = _read(owner)
-            data["items"] = [i for i in data["items"] if i["id"] != p.item_id]
-            _write(owner, data)
-        elif p.item_id in baseline_ids:
-            profile.setdefault("remove_items", [])
-            if p.item_id not in profile["remove_items"]:
-                profile["remove_items"].append(p.item_id)
-        else:
-            raise ProposalInvalid([f"unknown item {p.item_id} / 未知事项"])
-    else:
-        parties = {f: _plain(getattr(p, f)) for f in OVERRIDABLE if getattr(p, f) is not None}
-        if not parties:
-            raise ProposalInvalid(["adjust needs primary, supporting, duties or citations / 调整须提供主体责任、配合责任、职责或法律依据"])
-        if owner is not None:
-            data = _read(owner)
-            for i in data["items"]:
-                if i["id"] == p.item_id:
-                    i.update(parties)
-            _write(owner, data)
-        elif p.item_id in baseline_ids:
-            overrides = [o for o in (profile.get("overrides") or []) if o["item"] != p.item_id]
-            overrides.append({"item": p.item_id, "reason": p.reason, **parties})
-            profile["overrides"] = overrides
-        else:
-            raise ProposalInvalid([f"unknown item {p.item_id} / 未知事项"])
+    """Apply a proposal to the county files under kb_root/kb/counties/<county>/, through the one
+    county writer (layout and comments kept, the tree swapped in at once).  With a version, the
+    files are numbered as that version and kept for diffs (shudi.listhistory)."""
+    ops = change_ops(p)
     if version is not None:
-        profile["version"] = version
-    _write(cdir / "county.yaml", profile)
+        before = tree_files(kb_root / "kb" / "counties" / county)
+        old = file_version(kb_root, county)
+        if before and old is not None:
+            listhistory.keep(kb_root, county, old, before, replace=False)
+        ops.append(SetProfile(field="version", value=version))
+    try:
+        files, _ = write_county(kb_root, county, ops, baseline_ids)
+    except KeyError as exc:
+        raise ProposalInvalid([f"unknown item {exc.args[0]} / 未知事项"]) from exc
+    except ValueError as exc:
+        raise ProposalInvalid([str(exc)]) from exc
+    if version is not None:
+        listhistory.keep(kb_root, county, version, files)
+
+
+def _creates_county(p: ProposalIn) -> bool:
+    """A change set that names a new county (an import of a county not yet in kb/counties/)."""
+    return p.kind == "changes" and any(isinstance(op, SetProfile) and op.field == "name" for op in p.ops or [])
 
 
 class ListChanges:
@@ -192,14 +186,11 @@ class ListChanges:
         self.tokens = load_tokens(engine.settings)
 
     def _baseline_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for f in (self.engine.root / "kb" / "baseline").glob("*.yaml"):
-            ids |= {i["id"] for i in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("items", [])}
-        return ids
+        return baseline_ids(self.engine.root)
 
     def check(self, county: str, p: ProposalIn) -> None:
         """Validate the list as it would be after the change, on a scratch copy."""
-        if county not in counties(self.engine.root):
+        if county not in counties(self.engine.root) and not _creates_county(p):
             raise NotFound(f"未知县(区) {county}", f"unknown county {county!r}", code="unknown_county")
         if p.kind == "add":
             try:
@@ -229,6 +220,11 @@ class ListChanges:
             self.store.audit(s, who.name, who.role, "proposal.create", county, {"proposal": row.id, "kind": p.kind, "item": p.item_id, "reason": p.reason})
             return _out(row)
 
+    def propose_changes(self, county: str, changes: ChangeSet, reason: str, who: Principal) -> ProposalOut:
+        """A change set (an Excel import) as a proposal: checked and recorded like any other,
+        applied only when a reviewer approves it."""
+        return self.propose(county, ProposalIn(kind="changes", ops=changes.ops, reason=reason), who)
+
     def get(self, county: str, pid: int) -> ProposalRow:
         with self.store.session() as s:
             row = s.get(ProposalRow, pid)
@@ -257,8 +253,7 @@ class ListChanges:
         version = None
         if approve:
             self.check(county, p)  # the list may have changed since it was proposed
-            current = load(county, self.engine.root).county
-            version = current.version + 1
+            version = (file_version(self.engine.root, county) or 0) + 1  # a county an import creates: 1
             apply_change(self.engine.root, county, p, self._baseline_ids(), version=version)
             self.engine.invalidate(county)
             fingerprint = load(county, self.engine.root).fingerprint

@@ -14,16 +14,26 @@ from typing import Annotated, Literal, TypeVar
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DOMAINS: dict[str, str] = {
-    "natural-resources": "自然资源",
-    "ecology-environment": "生态环境",
-    "urban-rural-construction": "城乡建设",
-    "emergency-management": "应急管理",
-    "market-regulation": "市场监管",
-    "comprehensive-enforcement": "综合执法",
-    "key-work": "重点工作",
-    "culture-tourism": "文化和旅游市场",
-}
+from .settings import source_root
+
+class DomainSrc(BaseModel):
+    """One domain of the list (kb/domains.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str  # as the published table prints it
+    prefix: str  # first part of its items' ids
+    synonyms: tuple[str, ...] = ()  # how counties write it
+
+
+def read_domains(path: Path) -> tuple[DomainSrc, ...]:
+    """The domains in table order.  Written once in kb/domains.yaml: the eight domains are the
+    reform's, not a county's, so the project's file is read even for a scratch copy of kb/."""
+    return tuple(DomainSrc.model_validate(d) for d in yaml.safe_load(path.read_text(encoding="utf-8"))["domains"])
+
+
+DOMAIN_LIST = read_domains(source_root() / "kb" / "domains.yaml")
+DOMAINS: dict[str, str] = {d.id: d.name for d in DOMAIN_LIST}  # id → Chinese name, in table order
 ITEM_TYPES = ("行政处罚", "行政检查", "行政强制", "其他")
 _ID_RE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
 
@@ -58,6 +68,7 @@ class CitationSrc(Strict):
 class PartySrc(Strict):
     party: str
     duties: str = Field(min_length=2)
+    citations: list[CitationSrc] = []  # the articles this duty rests on (usually some of the item's)
 
 
 class StepSrc(Strict):

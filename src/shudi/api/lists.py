@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ..diff import RevisionError, diff_versions
-from ..engine import Engine
+from ..diff import WORKTREE, RevisionError, diff_versions, parse_spec
 from ..errors import BadInput
 from ..handbook import render
-from ..kb import KBLoadError
 from ..proposals import ProposalIn, ProposalOut
 from ..views import AuditEntry, DiffOut, VersionOut
 from .deps import COUNTY_QUERY, ChangesDep, CountyPath, EngineDep, Proposer, Reviewer
 
 router = APIRouter(tags=["list management"])
-_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~^/-]{0,99}$")  # a git revision, never an option
 
 
 @router.post("/v1/lists/{county}/proposals", status_code=201, response_model=ProposalOut)
@@ -50,24 +46,19 @@ def versions(county: CountyPath, engine: EngineDep, changes: ChangesDep) -> list
     return changes.versions(county)
 
 
-def _spec(engine: Engine, v: str) -> str:
-    if v == "WORKTREE":
-        return str(engine.root)
-    if not _REVISION.match(v):
-        raise BadInput("版本标识无效。", f"invalid revision {v!r}", code="invalid_revision")
-    return v
-
-
 @router.get("/v1/lists/{county}/diff", response_model=DiffOut)
 def list_diff(county: CountyPath, engine: EngineDep,
-              from_: Annotated[str, Query(alias="from", max_length=100, description="git revision, e.g. HEAD~1")],
-              to: Annotated[str, Query(max_length=100, description="git revision, or WORKTREE for the files as they are")] = "WORKTREE",
+              from_: Annotated[str, Query(alias="from", max_length=100, description="a version number of /versions (e.g. 2), a git revision (e.g. HEAD~1), or WORKTREE")],
+              to: Annotated[str, Query(max_length=100, description="as from; default WORKTREE, the list as it is now")] = WORKTREE,
               ) -> DiffOut:
     engine.county(county)
     try:
-        d = diff_versions(engine.root, county, _spec(engine, from_), _spec(engine, to))
-    except (RevisionError, KBLoadError) as exc:
-        raise BadInput(f"无法读取该版本的清单:{exc}", str(exc), code="invalid_revision") from exc
+        # the specs are checked (cheaply) before anything is loaded; never a path
+        specs = [parse_spec(v, engine.root, folders=False) for v in (from_, to)]
+        d = diff_versions(engine.root, county, *specs)
+    except RevisionError as exc:
+        raise BadInput(str(exc), "invalid version: a version number, a git revision or WORKTREE; never a path",
+                       code="invalid_revision") from exc
     return DiffOut(**d.model_dump(), text=d.to_text())
 
 

@@ -25,8 +25,8 @@ from .report import ExportReport
 from .text import LIST_SHEET, PROCEDURE_SHEET, SCENARIO_SHEET
 
 _LIST_HEADERS = ["序号", "领域", "事项类型", "事项名称", "县级部门职责", "乡镇(街道)职责", "法律法规及文件依据",
-                 "主体责任", "配合责任", "事项编码", "别名", "来源"]
-_LIST_WIDTHS = [6, 12, 10, 22, 48, 48, 40, 36, 48, 30, 24, 22]
+                 "主体责任", "配合责任", "事项编码", "别名", "来源", "职责依据"]
+_LIST_WIDTHS = [6, 12, 10, 22, 48, 48, 40, 36, 48, 30, 24, 22, 48]
 _FACTS = [f for f in FACT_VALUES if f in SCENARIO_SPEC.fields]  # conditions, one plain column each
 _SCENARIO_HEADERS = ["事项编码", "事项名称", "情形编码", "情形名称", "主体责任", "依据", "触发词",
                      *(SCENARIO_SPEC.fields[f] for f in _FACTS), "事实"]
@@ -73,6 +73,12 @@ def _parties_cell(parties: Iterable[Any], kb: KnowledgeBase) -> str:
     return "\n".join(f"{kb.department_name(p.party)}：{p.duties}" for p in parties)
 
 
+def _duty_citations_cell(item: Any, kb: KnowledgeBase) -> str:
+    """The articles each duty rests on: 县自然资源局(主体责任):《…》第七十七条."""
+    return "\n".join(f"{kb.department_name(p.party)}({role}):" + "；".join(citation_label(c, kb.lawbook) for c in p.citations)
+                     for role, parties in (("主体责任", item.primary), ("配合责任", item.supporting)) for p in parties if p.citations)
+
+
 def _join_triggers(triggers: Iterable[str]) -> str:
     ts = list(triggers)
     return ("\n" if any(re.search(r"[、，,；;\n]", t) for t in ts) else "、").join(ts)
@@ -116,6 +122,7 @@ def export_workbook(root: Path | None, county: str, path: Path | str) -> ExportR
             item.id,
             "、".join(item.alt_names),
             default_source,
+            _duty_citations_cell(item, kb),
         ]
         for c, value in enumerate(values, 1):
             _put(ws, r, c, value)

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from ..kb import project_root
 from .limits import MAX_COLS, MAX_ROWS
+from ..source import DOMAIN_LIST
 from .text import cell_text, compact
 
 
@@ -67,7 +68,7 @@ TOWNSHIP_SPEC = _SPECS["township"]
 CONTACT_SPEC = _SPECS["contact"]
 LIST_FIELDS = LIST_SPEC.fields
 _DATA = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8"))
-DOMAIN_SYNONYMS: dict[str, list[str]] = _DATA["domains"]
+DOMAIN_SYNONYMS: dict[str, list[str]] = {d.id: [d.name, *d.synonyms] for d in DOMAIN_LIST}  # kb/domains.yaml
 # plain condition columns of the 情形 sheet: fact → {cell text → value}
 FACT_VALUES: dict[str, dict[str, str | bool]] = {f: {str(k): v for k, v in m.items()} for f, m in _DATA["fact_values"].items()}
 

@@ -65,10 +65,11 @@ def import_workbook(
     match_rows(parsed.rows, ctx, classify)
     attach_aux(parsed, ctx, report)
     townships = contacts = None
+    office_hours: str | None = None
     if "township" in parsed.profile_sheets:
         townships = read_townships(*parsed.profile_sheets["township"], report)
     if "contact" in parsed.profile_sheets:
-        contacts = read_contacts(*parsed.profile_sheets["contact"], ctx, report)
+        contacts, office_hours = read_contacts(*parsed.profile_sheets["contact"], ctx, report)
     if ctx.county_file is None and townships is None:
         report.issues.append(Issue(level="warning", message=f"工作簿没有“乡镇”工作表:新县没有乡镇(街道)名单,预审无法识别乡镇;"
                                                             f"请补充该工作表或用 shudi list townships --county {county} 添加"))
@@ -90,7 +91,7 @@ def import_workbook(
     row_errors = any(r.failed for r in parsed.rows)
     can_write = not fatal and not loose and (partial or (not row_errors and not aux_errors))
     if can_write:
-        ops = plan_ops(plan, ctx, file_name, name, example, townships, contacts)
+        ops = plan_ops(plan, ctx, file_name, name, example, townships, contacts, office_hours)
         load_errors = trial_load(ops, ctx, shacl)
         if load_errors and partial:
             # attribute what we can to rows, drop them, try once more
@@ -104,7 +105,7 @@ def import_workbook(
             if hit:
                 plan = build_plan(parsed.rows, ctx, file_name, replace_list)
                 check_plan(plan, ctx)
-                ops = plan_ops(plan, ctx, file_name, name, example, townships, contacts)
+                ops = plan_ops(plan, ctx, file_name, name, example, townships, contacts, office_hours)
                 load_errors = trial_load(ops, ctx, shacl)
         for line in load_errors:
             report.issues.append(Issue(level="error", message=f"导入结果未通过校验:{line}"))

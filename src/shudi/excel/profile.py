@@ -6,6 +6,7 @@ from, and the handbook and answers give each department's office and phone."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from openpyxl.workbook import Workbook
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from .report import ImportReport
 from .text import CONTACT_SHEET, TOWNSHIP_SHEET, split_list
 
 TOWNSHIP_HEADERS = ["编码", "乡镇(街道)", "别名"]
-CONTACT_HEADERS = ["单位", "责任科室", "联系人", "电话"]
+CONTACT_HEADERS = ["单位", "责任科室", "联系人", "电话", "办公时间"]
 
 
 def _rows(grid: Grid, h: Header) -> list[AuxRow]:
@@ -63,8 +64,10 @@ def read_townships(grid: Grid, h: Header, report: ImportReport) -> list[Township
     return out
 
 
-def read_contacts(grid: Grid, h: Header, ctx: Context, report: ImportReport) -> list[ContactSrc]:
-    out: list[ContactSrc] = []
+def read_contacts(grid: Grid, h: Header, ctx: Context, report: ImportReport) -> tuple[list[ContactSrc], str | None]:
+    """The contacts, and the county's office hours: the 办公时间 most rows give (the others keep
+    their own), as the export writes each office's hours out in full."""
+    rows: list[tuple[ContactSrc, str]] = []
     for a in _rows(grid, h):
         text = a.values.get("party", "").strip()
         party = ctx.parties.match(text) if text else None
@@ -74,11 +77,17 @@ def read_contacts(grid: Grid, h: Header, ctx: Context, report: ImportReport) -> 
                                          if text else "单位为空", CONTACT_SPEC))
             continue
         try:
-            out.append(ContactSrc(party=party, office=a.values.get("office", "").strip() or ctx.party_name(party),
-                                  phone=a.values.get("phone", "").strip(), person=a.values.get("person", "").strip() or None))
+            rows.append((ContactSrc(party=party, office=a.values.get("office", "").strip() or ctx.party_name(party),
+                                    phone=a.values.get("phone", "").strip(), person=a.values.get("person", "").strip() or None),
+                         a.values.get("hours", "").strip()))
         except ValidationError as exc:
             report.issues.append(a.issue("error", None, f"联系方式不合法:{exc.errors()[0]['msg']}", CONTACT_SPEC))
-    return out
+    given = Counter(hours for _, hours in rows if hours)
+    office_hours = given.most_common(1)[0][0] if given else None
+    # an office whose own hours the county file already names keeps them, even when they are the county's
+    own = {c.party: c.hours for c in (ctx.county_file.contacts if ctx.county_file else []) if c.hours}
+    return [c.model_copy(update={"hours": hours}) if hours and (hours != office_hours or own.get(c.party) == hours) else c
+            for c, hours in rows], office_hours
 
 
 def write_profile_sheets(wb: Workbook, county: CountyFile, kb: KnowledgeBase, put, header_row) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +98,8 @@ def write_profile_sheets(wb: Workbook, county: CountyFile, kb: KnowledgeBase, pu
         for c, value in enumerate([t.id, t.name, "、".join(t.alt)], 1):
             put(ws, r, c, value)
     ws = wb.create_sheet(CONTACT_SHEET)
-    header_row(ws, 1, CONTACT_HEADERS, [28, 28, 16, 24])
+    header_row(ws, 1, CONTACT_HEADERS, [28, 28, 16, 24, 36])
     for r, ct in enumerate(county.contacts, 2):
-        for c, value in enumerate([kb.department_name(ct.party), ct.office, ct.person or "", ct.phone], 1):
+        hours = ct.hours or county.office_hours or ""
+        for c, value in enumerate([kb.department_name(ct.party), ct.office, ct.person or "", ct.phone, hours], 1):
             put(ws, r, c, value)

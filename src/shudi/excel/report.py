@@ -102,6 +102,15 @@ class ImportReport(BaseModel):
     def rejected_rows(self) -> list[RowOutcome]:
         return [r for r in self.rows if r.status == "rejected"]
 
+    def _outcome_text(self) -> str:
+        if self.dry_run:
+            return "(试运行,未写入)"
+        if self.proposal is not None:
+            return f"已作为变更申请 #{self.proposal} " + ("批准并生效。" if self.written else "提交,经审核人批准后生效。")
+        if self.written:
+            return "已写入:" + "、".join(self.files)
+        return "无需变更。" if self.ok and not self.ops else "未写入任何文件。"
+
     def to_text(self) -> str:
         counts = {s: sum(r.status == s for r in self.rows) for s in ("unchanged", "override", "county", "new", "rejected")}
         lines = [
@@ -109,7 +118,7 @@ class ImportReport(BaseModel):
             f"沿用基线 {counts['unchanged']} 项,调整责任 {counts['override']} 项,本县事项 {counts['county']} 项,"
             f"新增 {counts['new']} 项,未导入 {counts['rejected']} 项;取消基线事项 {len(self.removed)} 项。",
             f"错误 {len(self.errors)} 个,警告 {len(self.warnings)} 个。"
-            + ("已写入:" + "、".join(self.files) if self.written else ("(试运行,未写入)" if self.dry_run else "未写入任何文件。")),
+            + self._outcome_text(),
         ]
         lines += [str(i) for i in self.errors]
         lines += [str(i) for i in self.warnings]

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..normalize import compact
+from ..source import DOMAIN_LIST
 
 __all__ = ["compact", "cell_text", "split_list"]
 
@@ -15,16 +16,7 @@ SCENARIO_SHEET = "情形"
 PROCEDURE_SHEET = "程序时限"
 TOWNSHIP_SHEET = "乡镇"
 CONTACT_SHEET = "联系方式"
-DOMAIN_PREFIX: dict[str, str] = {
-    "natural-resources": "nr",
-    "ecology-environment": "ee",
-    "urban-rural-construction": "urc",
-    "emergency-management": "em",
-    "market-regulation": "mr",
-    "comprehensive-enforcement": "ce",
-    "key-work": "kw",
-    "culture-tourism": "ct",
-}
+DOMAIN_PREFIX: dict[str, str] = {d.id: d.prefix for d in DOMAIN_LIST}  # kb/domains.yaml
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
 SEPS = "、，,；;。"
 

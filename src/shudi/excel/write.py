@@ -13,24 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from ..countyfiles import (
+    Op,
     PutItem,
     RemoveItem,
     RestoreItem,
     SetOverride,
     SetProfile,
     apply_ops,
-    county_lock,
     item_data,
     override_fields,
-    tree_files,
-    write_tree,
+    write_county,
 )
 from ..kb import KBLoadError, load
 from ..source import ContactSrc, KBSourceError, TownshipSrc
 from .context import Context
 from .plan import Plan, same_override
-
-Op = SetOverride | RemoveItem | RestoreItem | PutItem | SetProfile
 
 
 def plan_ops(
@@ -41,6 +38,7 @@ def plan_ops(
     example: bool,
     townships: list[TownshipSrc] | None = None,
     contacts: list[ContactSrc] | None = None,
+    office_hours: str | None = None,
 ) -> list[Op]:
     ops: list[Op] = []
     cf = ctx.county_file
@@ -72,21 +70,11 @@ def plan_ops(
         new_value = [x.model_dump(exclude_none=True, exclude_defaults=True) for x in value]
         if current != new_value:
             ops.append(SetProfile(field=fld, value=new_value))  # type: ignore[arg-type]
+    # the office hours come with the 联系方式 sheet (its 办公时间 column); a sheet that gives none
+    # leaves them as they are
+    if contacts is not None and office_hours is not None and office_hours != (cf.office_hours if cf else None):
+        ops.append(SetProfile(field="office_hours", value=office_hours))
     return ops
-
-
-def staged_files(root: Path, county: str, ops: list[Any], baseline: set[str]) -> tuple[dict[str, str], list[str]]:
-    """The county folder's files after the ops (computed on a temporary copy), and the relative
-    paths the ops changed."""
-    with tempfile.TemporaryDirectory(prefix="shudi-county-") as tmp:
-        cdir = Path(tmp) / county
-        live = root / "kb" / "counties" / county
-        if live.is_dir():
-            shutil.copytree(live, cdir, ignore=shutil.ignore_patterns(".*"))
-        else:
-            cdir.mkdir()
-        changed = apply_ops(cdir, county, ops, baseline)
-        return tree_files(cdir), sorted(changed)
 
 
 def trial_load(ops: list[Any], ctx: Context, shacl: bool) -> list[str]:
@@ -111,10 +99,6 @@ def trial_load(ops: list[Any], ctx: Context, shacl: bool) -> list[str]:
 
 
 def write_ops(root: Path, county: str, ops: list[Any], baseline: set[str]) -> list[str]:
-    """Apply the ops to the live county folder, atomically (staged tree, one swap)."""
-    if not ops:
-        return []
-    with county_lock(root, county):
-        files, changed = staged_files(root, county, ops, baseline)
-        write_tree(root, county, files)
+    """Apply the ops to the live county folder (the one writer, atomically)."""
+    _, changed = write_county(root, county, ops, baseline)
     return [f"kb/counties/{county}/{rel}" for rel in changed]
