@@ -37,8 +37,9 @@ postgres:
 test: $(STAMP) browser postgres
 	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests notebooks
 
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	$(PY) -m shudi.bench
+	$(PY) bench/platform_bench.py
 	$(PY) -m bench.real_messages --split tune
 	$(PY) -m bench.real_messages --split holdout
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from .clihelp import PlainGroup
 from .kb import DEFAULT_COUNTY, KBLoadError, load, project_root
 from .source import KBSourceError
 from .sourcecheck import read_kb_source
@@ -18,13 +19,12 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .proposals import ListChanges, Principal
 
-# plain click help (rich_markup_mode=None): rich tables print type metavars (<bool>) and cut
-# long option names in a narrow terminal
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+# plain click help (shudi.clihelp): no typer type labels (<str>, <bool>), no rich boxes cutting names
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup,
                   help="属地管理 rules engine and knowledge base.")
-kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
+kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
 app.add_typer(kb_app, name="kb")
-list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A county's list: diff, change proposals, audit, Excel import/export.")
+list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="A county's list: diff, change proposals, audit, Excel import/export.")
 app.add_typer(list_app, name="list")
 from .platform.cli import call_app  # noqa: E402 - the response platform's commands (shudi call …)
 

@@ -9,9 +9,10 @@ from typing import Optional
 
 import typer
 
+from ..clihelp import PlainGroup
 from .deadlines import CHINA
 
-call_app = typer.Typer(no_args_is_help=True, help="乡呼县应 response platform: file, list, show, act, assess, sweep.")
+call_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="乡呼县应 response platform: file, list, show, act, assess, sweep.")
 TokenOpt = typer.Option(None, "--token", envvar="SHUDI_PLATFORM_TOKEN", help="platform token (role + unit)")
 JsonOpt = typer.Option(False, "--json", help="machine-readable output")
 
