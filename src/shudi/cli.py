@@ -308,7 +308,7 @@ def item_cmd(
 @app.command("law")
 def law_cmd(
     law_id: str = typer.Argument(..., metavar="LAW", help="the law's title (土地管理法, 中华人民共和国土地管理法) or id"),
-    article: Optional[str] = typer.Argument(None, metavar="[ARTICLE]", help="article number, e.g. 77 or 七十七"),
+    article: Optional[str] = typer.Argument(None, metavar="ARTICLE", help="article number, e.g. 77 or 七十七"),
     version: Optional[str] = typer.Option(None, "--version"),
     county: str = CountyOpt,
     as_json: bool = typer.Option(False, "--json"),

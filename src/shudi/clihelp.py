@@ -22,8 +22,13 @@ def plain_params(cmd: Any) -> Any:
         if isinstance(p, TyperOption) and not p.is_flag and not p.count and p.metavar is None:
             p.metavar = (p.name or "value").upper()  # TyperOption shows its metavar instead of <type>
         elif isinstance(p, TyperArgument):
-            # TyperArgument's help row always appends <type> after the name, metavar or not
+            if p.metavar is None:
+                p.metavar = (p.name or "value").upper()
+            # TyperArgument's help row always appends <type> after the name, metavar or not, and
+            # its usage line wraps a required one in braces ({LAW}): plain names, as click writes them
             p.display_type_rich = _no_type  # type: ignore[method-assign]
+            if p.required:
+                p._usage_display_name = lambda p=p: p.metavar + ("..." if p.nargs != 1 else "")  # type: ignore[method-assign]
     return cmd
 
 
@@ -33,3 +38,11 @@ class PlainGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         cmd = super().get_command(ctx, cmd_name)
         return plain_params(cmd) if cmd is not None else None
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Each command's first sentence whole, wrapped, instead of cut to the terminal with '...'."""
+        rows = [(name, cmd.get_short_help_str(limit=500)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
