@@ -243,7 +243,7 @@ def assess_cmd(period: str = typer.Option(..., "--period", help="2026 / 2026-Q1 
     if as_json:
         _emit(a)
         return
-    typer.echo(f"{a.county} 考评 {a.period}(依据:{a.source})")
+    typer.echo(f"{pf.engine.county(a.county).loaded.county.name} 考评 {a.period}(依据:{a.source})")
     for row in asm.table(a):
         typer.echo("  " + " | ".join(str(x) for x in row))
     if out:
