@@ -42,9 +42,10 @@ wrk:
 test: $(STAMP) browser postgres
 	$(PY) -m pytest -q -n 2 --dist loadfile --nbmake tests rules/tests notebooks
 
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk postgres
 	$(PY) -m bench.figures
 	$(PY) bench/speed.py
+	$(PY) bench/platform_bench.py
 	$(PY) -m bench.real_messages --split tune
 	$(PY) -m bench.real_messages --split holdout
 	$(PY) -m bench.batch_bench

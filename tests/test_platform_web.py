@@ -18,6 +18,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bench.devserver import running_server
+from tests.plaintext import assert_plain
 from tests.test_web import OUT, ROOT, WIDTH, driver, js_errors, no_horizontal_scroll  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,9 @@ def Wait(d: WebDriver, timeout: float) -> WebDriverWait:  # noqa: N802
 
 
 def shot(d: WebDriver, name: str) -> None:
+    """Keep a screenshot, and check that what the page shows carries no developers' words."""
     d.save_screenshot(str(OUT / f"platform-{name}.png"))
+    assert_plain(d.execute_script("return document.body.innerText"), f"the platform page ({name})")
 
 
 def login(d: WebDriver, token: str) -> None:

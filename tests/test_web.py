@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bench.devserver import running_server
 from shudi.kb import project_root
+from tests.plaintext import assert_plain
 
 ROOT = project_root()
 OUT = Path(__file__).resolve().parents[1] / "test-output"
@@ -175,15 +176,6 @@ def test_no_match_is_said_plainly(page: WebDriver) -> None:
 def test_empty_input_is_refused_on_the_page(page: WebDriver) -> None:
     assert classify(page, "   ") == "error"
     assert "请输入来电内容" in tid(page, "error").text
-
-
-# user-facing text must not carry developers' words: fact=value, rule or item ids, raw booleans
-DEBRIS = re.compile(r"[a-z_]+=|\b[a-z]+(?:\.[a-z0-9-]+)+\b|\b(?:true|false|unknown|null|undefined|template|NaN)\b")
-
-
-def assert_plain(text: str, where: str) -> None:
-    found = DEBRIS.findall(text)
-    assert not found, f"{where} shows developers' words: {found[:5]}"
 
 
 def visible_text(driver: WebDriver) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from .clihelp import PlainGroup
 from .kb import DEFAULT_COUNTY, KBLoadError, load, project_root
 from .source import KBSourceError
 from .sourcecheck import read_kb_source
@@ -18,13 +19,12 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .proposals import ListChanges, Principal
 
-# plain click help (rich_markup_mode=None): rich tables print type metavars (<bool>) and cut
-# long option names in a narrow terminal
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+# plain click help (shudi.clihelp): no typer type labels (<str>, <bool>), no rich boxes cutting names
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup,
                   help="属地管理 rules engine and knowledge base.")
-kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
+kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="Knowledge-base maintenance: validate, stats, vendor statutes.")
 app.add_typer(kb_app, name="kb")
-list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A county's list: diff, change proposals, audit, Excel import/export.")
+list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="A county's list: diff, change proposals, audit, Excel import/export.")
 app.add_typer(list_app, name="list")
 rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The rule sets of rules/: each rule beside the text it rests on.")
 app.add_typer(rules_app, name="rules")
@@ -314,7 +314,7 @@ def item_cmd(
 @app.command("law")
 def law_cmd(
     law_id: str = typer.Argument(..., metavar="LAW", help="the law's title (土地管理法, 中华人民共和国土地管理法) or id"),
-    article: Optional[str] = typer.Argument(None, metavar="[ARTICLE]", help="article number, e.g. 77 or 七十七"),
+    article: Optional[str] = typer.Argument(None, metavar="ARTICLE", help="article number, e.g. 77 or 七十七"),
     version: Optional[str] = typer.Option(None, "--version"),
     county: str = CountyOpt,
     as_json: bool = typer.Option(False, "--json"),

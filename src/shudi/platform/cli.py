@@ -9,9 +9,10 @@ from typing import Optional
 
 import typer
 
+from ..clihelp import PlainGroup
 from .deadlines import CHINA
 
-call_app = typer.Typer(no_args_is_help=True, help="乡呼县应 response platform: file, list, show, act, assess, sweep.")
+call_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="乡呼县应 response platform: file, task, report, list, show, act, assess, sweep.")
 TokenOpt = typer.Option(None, "--token", envvar="SHUDI_PLATFORM_TOKEN", help="platform token (role + unit)")
 JsonOpt = typer.Option(False, "--json", help="machine-readable output")
 
@@ -45,7 +46,7 @@ def _emit(model) -> None:  # noqa: ANN001
     typer.echo(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2))
 
 
-def _show_text(d) -> None:  # noqa: ANN001
+def _show_text(d, pf=None) -> None:  # noqa: ANN001
     typer.echo(f"第{d.id}号 {d.flow_label}  {d.state_label}{'  【超期】' if d.overdue else ''}{'  【可能乱呼叫】' if d.flagged else ''}"
                f"{'  【示例】' if d.example else ''}")
     typer.echo(f"  事项:{d.item_name or '未识别'}  乡镇:{d.township_name}  责任单位:{d.department_name or '待研判'}"
@@ -60,8 +61,9 @@ def _show_text(d) -> None:  # noqa: ANN001
         typer.echo("  经过:")
         for e in d.events:
             typer.echo(f"    {_t(e.at)} {e.actor} {e.action_label}{':' + e.reason if e.reason else ''}")
-    if d.allowed_actions:
-        typer.echo(f"  可进行:{'、'.join(d.allowed_actions)}")
+    if d.allowed_actions:  # the label a person reads, the action word `shudi call act` takes
+        labels = {t.action: t.label for t in pf.rules.flows[d.flow].transitions} if pf else {}
+        typer.echo(f"  可进行:{'、'.join(f'{labels.get(a, a)}({a})' for a in d.allowed_actions)}")
 
 
 @call_app.command("file")
@@ -86,20 +88,67 @@ def file_cmd(text: Optional[str] = typer.Option(None, "--text"), item: Optional[
                                                                       dispatched_agency_can_solve=False if no_agency else None))
         return detail(pf, p, pf.file_call(p, body))
     d = _run(go)
-    _emit(d) if as_json else _show_text(d)
+    _emit(d) if as_json else _show_text(d, pf)
+
+
+@call_app.command("task")
+def task_cmd(township: str = typer.Option(..., "--township", help="乡镇(街道)名称或编号"),
+             task: Optional[str] = typer.Option(None, "--task", help="交办的事情"),
+             item: Optional[str] = typer.Option(None, "--item", help="清单事项编号"),
+             county: Optional[str] = typer.Option(None, "--county"), token: Optional[str] = TokenOpt,
+             as_json: bool = JsonOpt) -> None:
+    """双向派单: a department hands a township a matter that is the township's duty on the list."""
+    from .models import TaskIn
+    from .views import detail
+
+    pf = _pf()
+
+    def go():  # noqa: ANN202
+        p = pf.principal(token)
+        return detail(pf, p, pf.file_task(p, TaskIn(county=county, township=township, task=task, item_id=item)))
+    d = _run(go)
+    _emit(d) if as_json else _show_text(d, pf)
+
+
+@call_app.command("report")
+def report_cmd(found_at: str = typer.Option(..., "--found-at", help="发现时间, e.g. 2026-02-13T09:00"),
+               text: Optional[str] = typer.Option(None, "--text", help="发现的情况"),
+               item: Optional[str] = typer.Option(None, "--item", help="清单事项编号"),
+               township: Optional[str] = typer.Option(None, "--township"), county: Optional[str] = typer.Option(None, "--county"),
+               token: Optional[str] = TokenOpt, as_json: bool = JsonOpt) -> None:
+    """双向派单: a street reports a list matter it found that a county department owns."""
+    from datetime import datetime
+
+    from .models import ReportIn
+    from .views import detail
+
+    pf = _pf()
+    try:
+        found = datetime.fromisoformat(found_at)
+    except ValueError as exc:
+        typer.echo(f"✗ 发现时间格式不对:{found_at}(例如 2026-02-13T09:00)", err=True)
+        raise typer.Exit(2) from exc
+
+    def go():  # noqa: ANN202
+        p = pf.principal(token)
+        body = ReportIn(county=county, township=township, text=text, item_id=item, found_at=found)
+        return detail(pf, p, pf.file_report(p, body))
+    d = _run(go)
+    _emit(d) if as_json else _show_text(d, pf)
 
 
 @call_app.command("list")
 def list_cmd(county: Optional[str] = typer.Option(None, "--county"), state: Optional[str] = typer.Option(None, "--state"),
              township: Optional[str] = typer.Option(None, "--township"), department: Optional[str] = typer.Option(None, "--department"),
              overdue: Optional[bool] = typer.Option(None, "--overdue/--not-overdue"), limit: int = typer.Option(50, "--limit"),
+             supervision: bool = typer.Option(False, "--supervision", help="督办:超期、被退回、可能乱呼叫的事项"),
              token: Optional[str] = TokenOpt, as_json: bool = JsonOpt) -> None:
     """Calls visible to the token, newest first."""
     from .views import list_calls
 
     pf = _pf()
     out = _run(lambda: list_calls(pf, pf.principal(token), county=county, state=state, township=township,
-                                  department=department, overdue=overdue, limit=limit))
+                                  department=department, overdue=overdue, supervision=supervision, limit=limit))
     if as_json:
         _emit(out)
         return
@@ -116,7 +165,7 @@ def show_cmd(call_id: int, token: Optional[str] = TokenOpt, as_json: bool = Json
 
     pf = _pf()
     d = _run(lambda: detail(pf, pf.principal(token), call_id))
-    _emit(d) if as_json else _show_text(d)
+    _emit(d) if as_json else _show_text(d, pf)
 
 
 @call_app.command("act")
@@ -147,7 +196,7 @@ def act_cmd(call_id: int, action: str, reason: Optional[str] = typer.Option(None
         pf.act(p, call_id, body)
         return detail(pf, p, call_id)
     d = _run(go)
-    _emit(d) if as_json else _show_text(d)
+    _emit(d) if as_json else _show_text(d, pf)
 
 
 @call_app.command("sweep")
@@ -194,7 +243,7 @@ def assess_cmd(period: str = typer.Option(..., "--period", help="2026 / 2026-Q1 
     if as_json:
         _emit(a)
         return
-    typer.echo(f"{a.county} 考评 {a.period}(依据:{a.source})")
+    typer.echo(f"{pf.engine.county(a.county).loaded.county.name} 考评 {a.period}(依据:{a.source})")
     for row in asm.table(a):
         typer.echo("  " + " | ".join(str(x) for x in row))
     if out:

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator
 
-from sqlalchemy import or_
 
 from ..contract import PrecheckRequest
 from ..delegation import DelegationRequest, check_delegation
 from ..engine import Engine, NotFound
 from ..kb import KBLoadError, UnknownCounty
+from ..model import KnowledgeBase
 from ..precheck import find_township, precheck
 from ..settings import Settings
 from .auth import Principal, load_tokens, parse_example_token, unauthorized
@@ -24,6 +24,15 @@ from .models import CallIn, EventIn, ReportIn, TaskIn
 from .store import CallRow, EventRow, PlatformStore, utc, utcnow
 
 FEEDBACK = "feedback"
+
+
+def owned_by(kb: KnowledgeBase, unit: str | None) -> Any:
+    """The calls a department or a stationed agency owns.  An agency is only ever set together
+    with its own department (assess checks it), so a department's calls are `department = u`
+    and an agency's `agency = u`: one indexed column each, where `department = u OR agency = u`
+    made SQLite read the whole county (bench/platform_bench.py)."""
+    dept = kb.departments.get(unit or "")
+    return CallRow.agency == unit if dept is not None and dept.parent else CallRow.department == unit
 
 
 @contextmanager
@@ -89,7 +98,7 @@ class Platform:
         if p.role == "township":
             out.append(CallRow.township == p.unit)
         elif p.role == "department":
-            out.append(or_(CallRow.department == p.unit, CallRow.agency == p.unit))
+            out.append(owned_by(self.engine.county(p.county).kb, p.unit))
         return out
 
     def visible(self, p: Principal, c: CallRow) -> bool:

@@ -8,11 +8,12 @@ Alembic migrations (migrations/), applied when the store opens."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
                         create_engine, event, func, insert, select, update)
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -60,13 +61,8 @@ class CallRow(Base):
     deadlines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # pre-check / delegation summary
 
-    __table_args__ = (
-        Index("ix_pcalls_county_state", "county", "state"),
-        Index("ix_pcalls_county_township", "county", "township"),
-        Index("ix_pcalls_county_department", "county", "department"),
-        Index("ix_pcalls_county_month", "county", "month"),
-        Index("ix_pcalls_next_due", "next_due"),
-    )
+    # the indexes are the migrations' (0002: chosen by measurement, bench/platform_bench.py);
+    # the schema is only ever made by them, never by metadata.create_all
 
 
 class EventRow(Base):
@@ -123,7 +119,9 @@ class PlatformStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {}
+        # JSON in UTF-8, not \u escapes: a call's pre-check reasons are Chinese, and escaped they
+        # doubled the row (≈ 2.2 kB → overflow pages on SQLite, read by every dashboard query)
+        kwargs: dict[str, Any] = {"json_serializer": lambda o: json.dumps(o, ensure_ascii=False)}
         if self.sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
         else:

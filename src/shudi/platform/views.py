@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_, select
 from .auth import Principal
 from .deadlines import CHINA
 from .models import Bucket, CallDetail, CallList, CallOut, Dashboard, DeadlineOut, EventOut
-from .service import Platform
+from .service import Platform, owned_by
 from .store import CallRow, utc, utcnow
 
 SUPERVISE_LABEL = "督办"
@@ -79,7 +79,7 @@ def list_calls(pf: Platform, p: Principal, *, county: str | None = None, townshi
     if township:
         where.append(CallRow.township == township)
     if department:
-        where.append(or_(CallRow.department == department, CallRow.agency == department))
+        where.append(owned_by(pf.engine.county(county).kb, department))
     if state:
         where.append(CallRow.state == state)
     if flow:
