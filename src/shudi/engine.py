@@ -17,8 +17,9 @@ from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingPar
 from .cues import CueReader
 from .errors import NotFound
 from .kb import KBLoadError, LoadedKB, UnknownCounty, county_file, load
+from .letters import LetterReader, merge
 from .model import Citation, Item, KnowledgeBase, Scenario
-from .normalize import has_han
+from .normalize import has_han, normalize
 from .policy import load_profiles
 from .rules import Firing, RulesEngine
 from .settings import Settings
@@ -81,6 +82,7 @@ class Engine:
         self.rules = RulesEngine([rules_dir / f for f in RULE_FILES if (rules_dir / f).is_file()])
         self.params = load_params(rules_dir / "classifier.yaml")
         self.cues = CueReader(rules_dir / "cues.yaml")
+        self.letters = LetterReader(rules_dir / "letters.yaml")
         self.profiles = load_profiles(rules_dir / "response-profiles.yaml")
         self._counties: dict[str, CountyContext] = {}
         self._lock = threading.Lock()
@@ -228,7 +230,10 @@ class Engine:
 
     def classify(self, text: str, top_k: int = 3, county: str | None = None) -> ClassifyResult:
         ctx = self.county(county)
-        norm, matches = ctx.classifier.match(text)
+        norm = normalize(text)
+        # a letter is scored as its views (without framing, title alone, windows of a long body)
+        views = self.letters.read(text).views()
+        matches = merge([ctx.classifier.match(v)[1] for v in views]) if len(views) > 1 else ctx.classifier.match(views[0])[1]
         hits = self.cues.read(norm)
         text_facts = CueReader.facts(hits)
         picks = self._rollup(matches)
