@@ -192,7 +192,12 @@ def classify(
         return
     if not result.matched:
         typer.echo("未匹配到清单事项(no match)。")
+        if result.off_list_topic:
+            typer.echo(f"像是清单外的事项: {result.off_list_topic}")
         return
+    if result.level:
+        share = f",同一把握的答案部门正确率 {result.level_share_correct:.0%}" if result.level_share_correct is not None else ""
+        typer.echo(f"把握: {result.level}{share}")
     if result.unsure:
         typer.echo("注意:识别把握不大,请人工核对事项后再派单。")
     for n, c in enumerate(result.candidates, 1):
@@ -553,6 +558,38 @@ def list_export(
     except KBLoadError as exc:
         _fail(f"KB does not load:\n{exc}")
     typer.echo(f"{report.path}: {report.items} items, {report.scenarios} scenarios, {report.steps} steps, {report.time_limits} time limits")
+
+
+@app.command("learn")
+def learn_cmd(
+    county: str = typer.Option(..., "--county", help="county profile id (kb/counties/<id>)"),
+    orders: Path = typer.Option(..., "--orders", help="CSV, Excel (.xlsx) or JSONL: text plus department or item"),
+    folds: int = typer.Option(5, "--folds", min=2, max=20),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Learn the county's model from its work orders (cross-validated figures before and after)."""
+    from .errors import ShudiError
+    from .learning import learn, read_orders, save
+
+    engine = _engine(county)
+    if not orders.is_file():
+        _fail(f"找不到工单文件 / orders file not found: {orders.name}", 2)
+    try:
+        rows = read_orders(orders, engine.county(county).kb)
+        learned, before, after = learn(engine, county, rows, folds)
+    except ShudiError as exc:
+        _fail(f"{exc.zh} / {exc.en}", 2)
+    folder = save(engine, county, learned)
+    if as_json:
+        _emit({"county": county, "orders": len(rows), "before": before.__dict__, "after": after.__dict__,
+               "model": str(folder.relative_to(engine.root))})
+        return
+    typer.echo(f"已学习 {len(rows)} 条工单(清单内 {after.in_scope} 条,清单外 {after.off_list} 条),{folds} 折交叉验证:")
+    for name, f in (("学习前", before), ("学习后", after)):
+        typer.echo(f"  {name}: 首选部门正确 {f.top1_dept:.1%},清单内答对 {f.answered_right:.1%},清单外不匹配 {f.off_list_abstained:.1%}")
+    for lv in after.levels:
+        typer.echo(f"  把握{lv['level']}: {lv['answers']} 条,部门正确 {lv['share_correct']:.1%}")
+    typer.echo(f"模型已保存到 {folder.relative_to(engine.root)},该县的识别从下一次请求起使用它。")
 
 
 @list_app.command("audit")

@@ -54,6 +54,9 @@ class ClassifyResult(BaseModel):
     county: str = "template"
     confidence: float | None = Field(None, description="how sure the best candidate is on the list (the classifier's confidence)")
     unsure: bool = Field(False, description="matched, but with a confidence under rules/classifier.yaml unsure_below: check by hand")
+    level: str | None = Field(None, description="how sure the answer is: 高, 中 or 低 (低 is also unsure); None when not matched")
+    level_share_correct: float | None = Field(None, description="measured share of answers at this level whose primary department was right")
+    off_list_topic: str | None = Field(None, description="when not matched: the off-list topic the message resembles (学校教育, 医疗卫生…), if any")
 
 
 def _text_ok(v: str) -> str:

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .calibration import Level, load_gate, rerank, signals, top_dept
 from .classifier import Classifier, ScenarioMatch, index_key, load_params
 from .contract import Candidate, CitationOut, ClassifyResult, Ref, SupportingParty
-from .cues import CueReader
+from .countymodel import META_FILE, LearnedCounty, learned_dir
+from .cues import CueHit, CueReader
 from .errors import NotFound
 from .kb import KBLoadError, LoadedKB, UnknownCounty, county_file, load
+from .letters import LetterReader, merge
 from .model import Citation, Item, KnowledgeBase, Scenario
-from .normalize import has_han
+from .normalize import has_han, normalize
+from .offlist import TopicReader
 from .policy import load_profiles
 from .rules import Firing, RulesEngine
 from .settings import Settings
@@ -33,10 +37,22 @@ class CountyContext:
     loaded: LoadedKB
     classifier: Classifier
     stamp: int
+    county_model: LearnedCounty | None = None  # learned from the county's work orders (shudi learn)
 
     @property
     def kb(self) -> KnowledgeBase:
         return self.loaded.kb
+
+
+@dataclass
+class Reading:
+    norm: str
+    matches: list[ScenarioMatch]
+    picks: list["Pick"]
+    hits: list[CueHit]
+    text_facts: dict[str, str]
+    inquiry: bool
+    confidence: float | None
 
 
 @dataclass
@@ -81,6 +97,10 @@ class Engine:
         self.rules = RulesEngine([rules_dir / f for f in RULE_FILES if (rules_dir / f).is_file()])
         self.params = load_params(rules_dir / "classifier.yaml")
         self.cues = CueReader(rules_dir / "cues.yaml")
+        self.letters = LetterReader(rules_dir / "letters.yaml")
+        self.gate = load_gate(rules_dir / "classifier.yaml")
+        self.gate_weight = self.gate.combine_weight if self.gate is not None else 1.0
+        self.topics = TopicReader(rules_dir / "offlist-topics.yaml")
         self.profiles = load_profiles(rules_dir / "response-profiles.yaml")
         self._counties: dict[str, CountyContext] = {}
         self._lock = threading.Lock()
@@ -90,10 +110,13 @@ class Engine:
     def _stamp(self, cid: str) -> int:
         # Every approved change rewrites the county profile (its version number), so its mtime tells
         # a worker process that another worker applied a change; one stat() per request.
+        # `shudi learn` rewrites the county's learned model: its mtime counts too
         try:
-            return county_file(self.root, cid).stat().st_mtime_ns
+            stamp = county_file(self.root, cid).stat().st_mtime_ns
         except (UnknownCounty, OSError):
             return -1
+        model = learned_dir(self.root, cid) / META_FILE
+        return stamp + (model.stat().st_mtime_ns if model.is_file() else 0)
 
     def county(self, county: str | None = None) -> CountyContext:
         cid = county or self.default_county
@@ -113,7 +136,8 @@ class Engine:
                     index = self._index_cache(cid, loaded)
                     self._progress("正在读取检索索引" if index is not None and index.exists() else BUILDING)
                     models = self.settings.model_cache if index else None
-                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, index, models), stamp)
+                    ctx = CountyContext(loaded, Classifier(loaded.kb, self.params, index, models), stamp,
+                                        LearnedCounty.load(learned_dir(self.root, cid)))
                     self._counties[cid] = ctx
         return ctx
 
@@ -226,20 +250,43 @@ class Engine:
             rules=pick.rules,
         )
 
-    def classify(self, text: str, top_k: int = 3, county: str | None = None) -> ClassifyResult:
+    def read(self, text: str, county: str | None = None) -> Reading:
+        """What the KB classifier sees in a message, before the gate decides (also used to learn
+        a county's model on its work orders: shudi.learning)."""
         ctx = self.county(county)
-        norm, matches = ctx.classifier.match(text)
+        norm = normalize(text)
+        # a letter is scored as its views (without framing, title alone, windows of a long body)
+        views = self.letters.read(text).views()
+        matches = merge([ctx.classifier.match(v)[1] for v in views]) if len(views) > 1 else ctx.classifier.match(views[0])[1]
         hits = self.cues.read(norm)
         text_facts = CueReader.facts(hits)
-        picks = self._rollup(matches)
-        # the list is Chinese: a message without a single Han character is out of scope
         inquiry = text_facts.get("inquiry") == "true"
-        matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0], inquiry)
         confidence = ctx.classifier.confidence(matches[0], inquiry) if matches else None
+        return Reading(norm, matches, self._rollup(matches), hits, text_facts, inquiry, confidence)
+
+    def classify(self, text: str, top_k: int = 3, county: str | None = None) -> ClassifyResult:
+        ctx = self.county(county)
+        r = self.read(text, county)
+        norm, matches, picks, hits, text_facts, confidence = r.norm, r.matches, r.picks, r.hits, r.text_facts, r.confidence
+        model = ctx.county_model
+        gate = model.gate if model is not None else self.gate
+        proba = model.model.proba(norm) if model is not None else None
+        picks, combined = rerank(ctx.kb, picks, proba, self.gate_weight)
+        # the list is Chinese: a message without a single Han character is out of scope
+        level: Level | None = None
+        if gate is not None and matches:
+            sig = signals(confidence or 0.0, matches[0].strength, picks[0].raw, norm, proba, top_dept(ctx.kb, picks[0]), self.gate_weight)
+            p = gate.probability(sig)
+            # the KB's own gate only grades answers: its abstention, fitted on real letters, cost the
+            # invented gold set 3 points; the classifier's threshold decides until a county has learned
+            matched = has_han(norm) and (p >= gate.abstain_below if model is not None else ctx.classifier.accepts(matches[0], r.inquiry))
+            level = gate.level(p) if matched else None
+        else:
+            matched = bool(matches) and has_han(norm) and ctx.classifier.accepts(matches[0], r.inquiry)
         candidates: list[Candidate] = []
         if matched:
             # candidates far below the best are noise, not alternatives
-            picks = [p for p in picks if p.raw >= 0.3 * picks[0].raw][: top_k + 2]
+            picks = [p for p, c in zip(picks, combined) if c >= 0.3 * combined[0]][: top_k + 2]
             picks = self._determine(ctx.kb, picks, text_facts, matches)[:top_k]
             for p in picks:
                 p.evidence += [f"{h.phrase}→{h.label}" for h in hits]  # the fact in plain Chinese
@@ -247,8 +294,12 @@ class Engine:
         facts = {k: v == "true" for k, v in text_facts.items() if v in ("true", "false")}
         if "planning_area" in text_facts:
             facts["rural_planning_area"] = text_facts["planning_area"] == "rural"
+        unsure = matched and (level.name == "低" if level is not None else
+                              confidence is not None and confidence < self.params.unsure_below)
         return ClassifyResult(
             matched=matched, candidates=candidates, text=text, normalized=norm, facts=facts, county=ctx.kb.county,
-            confidence=round(confidence, 4) if confidence is not None else None,
-            unsure=matched and confidence is not None and confidence < self.params.unsure_below,
+            confidence=round(confidence, 4) if confidence is not None else None, unsure=unsure,
+            level=level.name if level is not None else None,
+            level_share_correct=level.share_correct if level is not None else None,
+            off_list_topic=None if matched else self.topics.closest(norm),
         )
