@@ -22,9 +22,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(root: Path, timeout: float = 60.0, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_server(root: Path, timeout: float = 60.0, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
-    env = {**os.environ, "SHUDI_ROOT": str(root)}
+    env = {**os.environ, "SHUDI_ROOT": str(root), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "shudi.api:app_factory", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--workers", str(workers),

@@ -26,7 +26,7 @@ kb_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup
 app.add_typer(kb_app, name="kb")
 list_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="A county's list: diff, change proposals, audit, Excel import/export.")
 app.add_typer(list_app, name="list")
-rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The rule sets of rules/: each rule beside the text it rests on.")
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="The rule sets of rules/: each rule beside the text it rests on.")
 app.add_typer(rules_app, name="rules")
 from .platform.cli import call_app  # noqa: E402 - the response platform's commands (shudi call …)
 

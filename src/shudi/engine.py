@@ -294,8 +294,10 @@ class Engine:
         facts = {k: v == "true" for k, v in text_facts.items() if v in ("true", "false")}
         if "planning_area" in text_facts:
             facts["rural_planning_area"] = text_facts["planning_area"] == "rural"
-        unsure = matched and (level.name == "低" if level is not None else
-                              confidence is not None and confidence < self.params.unsure_below)
+        # either signal is enough to ask for a check by hand: the gate's 低 level, or the KB
+        # confidence under unsure_below (the gate is calibrated on letters, the threshold on calls)
+        unsure = matched and ((level is not None and level.name == "低")
+                              or (confidence is not None and confidence < self.params.unsure_below))
         return ClassifyResult(
             matched=matched, candidates=candidates, text=text, normalized=norm, facts=facts, county=ctx.kb.county,
             confidence=round(confidence, 4) if confidence is not None else None, unsure=unsure,
