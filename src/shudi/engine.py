@@ -294,10 +294,12 @@ class Engine:
         facts = {k: v == "true" for k, v in text_facts.items() if v in ("true", "false")}
         if "planning_area" in text_facts:
             facts["rural_planning_area"] = text_facts["planning_area"] == "rural"
-        # either signal is enough to ask for a check by hand: the gate's 低 level, or the KB
-        # confidence under unsure_below (the gate is calibrated on letters, the threshold on calls)
-        unsure = matched and ((level is not None and level.name == "低")
-                              or (confidence is not None and confidence < self.params.unsure_below))
+        # a county that learned from its own work orders has a gate calibrated on them: its level
+        # decides.  Otherwise either signal asks for a check by hand: the KB gate's 低 (calibrated on
+        # letters) or the KB confidence under unsure_below (calibrated on calls)
+        low = level is not None and level.name == "低"
+        under = confidence is not None and confidence < self.params.unsure_below
+        unsure = matched and (low if model is not None else (low or under))
         return ClassifyResult(
             matched=matched, candidates=candidates, text=text, normalized=norm, facts=facts, county=ctx.kb.county,
             confidence=round(confidence, 4) if confidence is not None else None, unsure=unsure,
