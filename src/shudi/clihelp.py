@@ -1,13 +1,29 @@
 """Plain `--help` for every `shudi` command: option and argument names as click prints them
 (`--county COUNTY`), not typer's type labels (`<str>`, `<int range>`, `<bool>`), and no rich
 boxes that cut long option names in a narrow terminal.  Every Typer app of the CLI is built with
-`cls=PlainGroup` and `rich_markup_mode=None`."""
+`cls=PlainGroup` and `rich_markup_mode=None`.  Also the --county option and the two ways a
+command answers (JSON out, a message and an exit code), shared by the command modules."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
+
+from .kb import DEFAULT_COUNTY
+
+CountyOpt = typer.Option(DEFAULT_COUNTY, "--county", help="county profile id (kb/counties/<id>)")
+
+
+def emit(obj: object) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
 
 # typer vendors its own click (typer._click): its commands and contexts are not the installed
 # click's classes, so they are typed loosely here

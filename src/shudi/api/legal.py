@@ -20,11 +20,13 @@ router = APIRouter(tags=["legal"])
 
 @router.get("/v1/laws", response_model=list[LawSummary])
 def laws(ctx: CountyDep) -> list[LawSummary]:
+    """清单引用的法律法规及其各个版本。"""
     return catalog.laws(ctx.kb)
 
 
 @router.get("/v1/laws/{law_id}", response_model=LawDetail)
 def law(law_id: str, ctx: CountyDep) -> LawDetail:
+    """一部法律法规:各版本,以及清单引用了它的哪些条;law_id 可用编号、中文全称或简称。"""
     return catalog.law_detail(ctx.kb, law_id)
 
 
@@ -35,11 +37,13 @@ def article(
     ctx: CountyDep,
     version: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD; default current")] = None,
 ) -> ArticleDetail:
+    """某一条的原文(取自收录的官方文本),默认现行版本;version 指定日期时给出当日有效的版本。"""
     return catalog.article_detail(ctx.kb, law_id, number, version)
 
 
 @router.get("/v1/citations/check", response_model=CitationsCheck)
 def citations_check(ctx: CountyDep) -> CitationsCheck:
+    """法律依据核查:引用了已被新版本取代的条文、收录了却没有事项引用的法律、只以总则或附则为依据的事项。"""
     return catalog.citations_check(ctx.kb)
 
 

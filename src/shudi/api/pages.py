@@ -14,3 +14,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def operator_page() -> FileResponse:
     return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/static/base.css")
+def base_stylesheet() -> FileResponse:
+    return FileResponse(WEB_DIR / "base.css", media_type="text/css; charset=utf-8")

@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 from ..citations import CitationParser
 from ..lawbook import Lawbook
 from ..source import CitationSrc, CountyFile, DepartmentsFile, DomainFile, ItemSrc, ScenarioSrc, SourcesFile, StepSrc, TimeLimitSrc, read_model
-from .grid import LIST_SPEC, HeaderSpec
+from .grid import LIST_SPEC, Grid, Header, HeaderSpec
 from .parties import DomainMatcher, PartyMatcher, PartyRef
 from .report import Issue
 from .text import SCENARIO_SHEET, compact
@@ -96,11 +96,17 @@ class Context:
 
 
 @dataclass
-class Row:
+class Cells:
+    """A row of a sheet: where it stands, its columns by field, its values by field."""
     sheet: str
     row: int
     cols: dict[str, int]
     values: dict[str, str]
+
+
+@dataclass
+class Row(Cells):
+    """A row of the list sheet: one matter, as read and then matched to the list."""
     anchors: dict[str, tuple[int, int]]
     issues: list[Issue] = field(default_factory=list)
     name: str = ""
@@ -128,24 +134,31 @@ class Row:
         return self.rejected or any(i.level == "error" for i in self.issues)
 
     def issue(self, level: Literal["error", "warning"], fld: str | None, message: str, spec: HeaderSpec = LIST_SPEC) -> None:
-        col = row = None
-        if fld is not None and fld in self.cols:
-            row, c = self.anchors.get(fld, (self.row, self.cols[fld]))
-            col = get_column_letter(c)
-        self.issues.append(Issue(
-            level=level, sheet=self.sheet, row=row or self.row, column=col,
-            field=spec.fields.get(fld, fld) if fld else None, message=message,
-        ))
+        # a merged cell's problem points at the cell where its text stands (its anchor)
+        row, col = self.anchors.get(fld, (self.row, self.cols[fld])) if fld is not None and fld in self.cols else (self.row, None)
+        self.issues.append(cell_issue(level, self.sheet, row, col, fld, message, spec))
 
 
 @dataclass
-class AuxRow:
-    sheet: str
-    row: int
-    cols: dict[str, int]
-    values: dict[str, str]
+class AuxRow(Cells):
+    """A row of a 情形, 程序时限, 乡镇 or 联系方式 sheet."""
 
     def issue(self, level: Literal["error", "warning"], fld: str | None, message: str, spec: HeaderSpec) -> Issue:
-        col = get_column_letter(self.cols[fld]) if fld and fld in self.cols else None
-        return Issue(level=level, sheet=self.sheet, row=self.row, column=col,
-                     field=spec.fields.get(fld, fld) if fld else None, message=message)
+        return cell_issue(level, self.sheet, self.row, self.cols.get(fld) if fld else None, fld, message, spec)
+
+
+def aux_rows(grid: Grid, h: Header) -> list[AuxRow]:
+    """The non-empty rows under a header of a 情形, 程序时限, 乡镇 or 联系方式 sheet."""
+    out = []
+    for r in range(h.data_start, grid.max_row + 1):
+        values = {f: grid.get(r, c) for f, c in h.columns.items()}
+        if any(values.values()):
+            out.append(AuxRow(grid.name, r, h.columns, values))
+    return out
+
+
+def cell_issue(level: Literal["error", "warning"], sheet: str, row: int, col: int | None, fld: str | None,
+               message: str, spec: HeaderSpec) -> Issue:
+    """A problem at a cell, named by the column's letter and the header's own words."""
+    return Issue(level=level, sheet=sheet, row=row, column=get_column_letter(col) if col else None,
+                 field=spec.fields.get(fld, fld) if fld else None, message=message)

@@ -149,8 +149,8 @@ def _sorted_issues(issues: list[Issue], parsed: Parsed) -> list[Issue]:
     order: dict[str | None, int] = {None: -1}
     for r in parsed.rows:
         order.setdefault(r.sheet, len(order))
-    order.setdefault(parsed.scenario_sheet, len(order))
-    order.setdefault(parsed.proc_sheet, len(order))
+    for kind in ("scenario", "proc"):
+        order.setdefault(parsed.aux_sheet(kind), len(order))
     seen: set[tuple[Any, ...]] = set()
     out = []
     for i in issues:

@@ -14,22 +14,13 @@ from pypinyin import lazy_pinyin
 
 from ..model import KnowledgeBase
 from ..source import ContactSrc, CountyFile, TownshipSrc
-from .context import AuxRow, Context
+from .context import Context, aux_rows
 from .grid import CONTACT_SPEC, TOWNSHIP_SPEC, Grid, Header
 from .report import ImportReport
 from .text import CONTACT_SHEET, TOWNSHIP_SHEET, split_list
 
 TOWNSHIP_HEADERS = ["编码", "乡镇(街道)", "别名"]
 CONTACT_HEADERS = ["单位", "责任科室", "联系人", "电话", "办公时间"]
-
-
-def _rows(grid: Grid, h: Header) -> list[AuxRow]:
-    out = []
-    for r in range(h.data_start, grid.max_row + 1):
-        values = {f: grid.get(r, c) for f, c in h.columns.items()}
-        if any(values.values()):
-            out.append(AuxRow(grid.name, r, h.columns, values))
-    return out
 
 
 def township_id(name: str, taken: set[str]) -> str:
@@ -46,7 +37,7 @@ def township_id(name: str, taken: set[str]) -> str:
 def read_townships(grid: Grid, h: Header, report: ImportReport) -> list[TownshipSrc]:
     out: list[TownshipSrc] = []
     taken: set[str] = set()
-    for a in _rows(grid, h):
+    for a in aux_rows(grid, h):
         name = a.values.get("name", "").strip()
         if not name:
             report.issues.append(a.issue("error", "name", "乡镇(街道)名称为空", TOWNSHIP_SPEC))
@@ -68,7 +59,7 @@ def read_contacts(grid: Grid, h: Header, ctx: Context, report: ImportReport) -> 
     """The contacts, and the county's office hours: the 办公时间 most rows give (the others keep
     their own), as the export writes each office's hours out in full."""
     rows: list[tuple[ContactSrc, str]] = []
-    for a in _rows(grid, h):
+    for a in aux_rows(grid, h):
         text = a.values.get("party", "").strip()
         party = ctx.parties.match(text) if text else None
         if party is None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rapidfuzz import fuzz
 
 from ..source import DOMAINS, CitationSrc, ScenarioSrc, StepSrc, TimeLimitSrc
-from .context import AuxRow, Context, Row
+from .context import AuxRow, Context, Row, aux_rows
 from .grid import CONTACT_SPEC, FACT_VALUES, LIST_FIELDS, LIST_SPEC, PROC_SPEC, SCENARIO_SPEC, TOWNSHIP_SPEC, Grid, Header, HeaderSpec, find_header
 from .limits import WorkbookTooLarge, check_workbook
 from .matching import name_key
@@ -21,16 +21,21 @@ from .parties import map_item_type, parse_parties
 from .report import ImportReport, Issue
 from .text import ID_RE, LIST_SHEET, TOWNSHIP_SHEET, compact, split_list
 
+# the two sheets that detail the list's rows: one of each is read
+AUX_SHEETS = {"scenario": (SCENARIO_SPEC, "情形"), "proc": (PROC_SPEC, "程序时限")}
+
+
 @dataclass
 class Parsed:
-    rows: list[Row]
-    scenario_rows: list[AuxRow]
-    scenario_cols: dict[str, int]
-    proc_rows: list[AuxRow]
-    proc_cols: dict[str, int]
-    scenario_sheet: str | None
-    proc_sheet: str | None
+    rows: list[Row] = field(default_factory=list)
+    aux: dict[str, tuple[str, list[AuxRow]]] = field(default_factory=dict)  # kind → (sheet, rows)
     profile_sheets: dict[str, tuple[Grid, Header]] = field(default_factory=dict)  # township / contact
+
+    def aux_sheet(self, kind: str) -> str | None:
+        return self.aux[kind][0] if kind in self.aux else None
+
+    def aux_rows(self, kind: str) -> list[AuxRow]:
+        return self.aux[kind][1] if kind in self.aux else []
 
 
 def _sheet_kind(grid: Grid) -> tuple[str, Header] | None:
@@ -76,7 +81,7 @@ def read_workbook(path: Path, ctx: Context, report: ImportReport) -> Parsed | No
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
         report.issues.append(Issue(level="error", message=f"无法读取工作簿:{exc}"))
         return None
-    parsed = Parsed([], [], {}, [], {}, None, None)
+    parsed = Parsed()
     for ws in wb.worksheets:
         grid = Grid.read(ws)
         if not grid.values:
@@ -97,33 +102,17 @@ def read_workbook(path: Path, ctx: Context, report: ImportReport) -> Parsed | No
         elif kind in ("township", "contact"):
             _header_issues(grid, h, TOWNSHIP_SPEC if kind == "township" else CONTACT_SPEC, report)
             parsed.profile_sheets[kind] = (grid, h)
-        elif kind == "scenario":
-            if parsed.scenario_sheet is not None:
-                report.issues.append(Issue(level="warning", sheet=grid.name, message="已有情形工作表,该工作表未导入"))
-                continue
-            _header_issues(grid, h, SCENARIO_SPEC, report)
-            parsed.scenario_sheet, parsed.scenario_cols = grid.name, h.columns
-            parsed.scenario_rows = _aux_rows(grid, h)
         else:
-            if parsed.proc_sheet is not None:
-                report.issues.append(Issue(level="warning", sheet=grid.name, message="已有程序时限工作表,该工作表未导入"))
+            spec, title = AUX_SHEETS[kind]
+            if kind in parsed.aux:
+                report.issues.append(Issue(level="warning", sheet=grid.name, message=f"已有{title}工作表,该工作表未导入"))
                 continue
-            _header_issues(grid, h, PROC_SPEC, report)
-            parsed.proc_sheet, parsed.proc_cols = grid.name, h.columns
-            parsed.proc_rows = _aux_rows(grid, h)
+            _header_issues(grid, h, spec, report)
+            parsed.aux[kind] = (grid.name, aux_rows(grid, h))
     if not parsed.rows:
         report.issues.append(Issue(level="error", message="工作簿中没有找到清单表(表头需含事项名称、主体责任、配合责任、法律依据)"))
         return None
     return parsed
-
-
-def _aux_rows(grid: Grid, h: Header) -> list[AuxRow]:
-    out = []
-    for r in range(h.data_start, grid.max_row + 1):
-        values = {f: grid.get(r, c) for f, c in h.columns.items()}
-        if any(values.values()):
-            out.append(AuxRow(grid.name, r, h.columns, values))
-    return out
 
 
 def _read_list_sheet(grid: Grid, h: Header, ctx: Context, report: ImportReport) -> list[Row]:
@@ -257,7 +246,7 @@ def attach_aux(parsed: Parsed, ctx: Context, report: ImportReport) -> None:
         return None
 
     sc_counts: dict[str, int] = {}
-    for a in parsed.scenario_rows:
+    for a in parsed.aux_rows("scenario"):
         row = owner(a, SCENARIO_SPEC)
         if row is None:
             continue
@@ -266,7 +255,7 @@ def attach_aux(parsed: Parsed, ctx: Context, report: ImportReport) -> None:
         sc = _parse_scenario(a, row, ctx, sc_counts)
         if sc is not None:
             row.scenarios.append((a.row, sc))
-    for a in parsed.proc_rows:
+    for a in parsed.aux_rows("proc"):
         row = owner(a, PROC_SPEC)
         if row is None:
             continue
