@@ -54,3 +54,23 @@ def test_the_item_sheet_shows_each_duty_s_articles(engine: Engine, tmp_path: Pat
     rows = {ws.cell(row=r, column=10).value: ws.cell(row=r, column=col).value for r in range(3, ws.max_row + 1)}
     assert rows["nr.illegal-land-occupation"].startswith("县自然资源局(主体责任):《中华人民共和国土地管理法》第七十七条")
     assert not rows["urc.drainage"]
+
+
+def test_item_sheet_cli_and_handbook_show_each_duty_s_articles(engine: Engine) -> None:
+    """A legal reviewer reads a duty's article where the duty stands: in the item's 说明书 over the
+    API, in `shudi item` text mode and in the printed handbook."""
+    from shudi import catalog
+    from shudi.handbook import render
+
+    ctx = engine.county()
+    detail = catalog.item_detail(ctx.kb, ctx.loaded.county, "nr.illegal-land-occupation")
+    primary = detail.primary[0]
+    assert [c.label for c in primary.citations] == ["《中华人民共和国土地管理法》第七十七条"]
+    assert primary.citations[0].text  # the article's own words, from the vendored statute
+    assert all(not p.citations for p in catalog.item_detail(ctx.kb, ctx.loaded.county, "urc.drainage").primary)
+    lines = catalog.item_text(detail)
+    assert any(line.startswith("主体责任 县自然资源局:") and line.endswith("(依据 《中华人民共和国土地管理法》第七十七条)")
+               for line in lines), lines
+    html = render(ctx.loaded)
+    section = html[html.index("<section class='item' id='item-nr-illegal-land-occupation'>"):]
+    assert "依据:《中华人民共和国土地管理法》第七十七条" in section.split("<h4>具体情形</h4>")[0]

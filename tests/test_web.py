@@ -361,6 +361,20 @@ def test_list_is_searched_by_department(page: WebDriver, base: str) -> None:
     assert not js_errors(page)
 
 
+def test_manual_shows_the_article_of_a_duty(page: WebDriver, base: str) -> None:
+    """A legal reviewer opens a matter and reads, under the party, the article its duty rests on."""
+    page.find_element(By.ID, "tab-browse").click()
+    page.find_element(By.ID, "br-q").send_keys("非法占用土地")
+    page.find_element(By.ID, "browse-btn").click()
+    item = WebDriverWait(page, 10).until(lambda d: next((e for e in tids(d, "browse-item") if e.text == "非法占用土地"), None))
+    item.click()
+    manual = WebDriverWait(page, 10).until(lambda d: tid(d, "item-manual"))
+    basis = [e.text for e in manual.find_elements(By.CSS_SELECTOR, "[data-testid=duty-basis]")]
+    assert "职责依据:《中华人民共和国土地管理法》第七十七条" in basis
+    shot(page, "duty-basis")
+    assert not js_errors(page)
+
+
 def test_docs_render_offline(driver: WebDriver, base: str) -> None:
     """/docs and /redoc draw from the service's own files: with every other host blocked (no
     internet) the operations are still drawn, and every script and style sheet came from here."""

@@ -10,7 +10,7 @@ from .engine import Engine, citation_out
 from .errors import BadInput, NotFound
 from .kb import counties as kb_counties
 from .kb import read_county
-from .model import Item, KnowledgeBase, TimeLimit
+from .model import Item, KnowledgeBase, Party, TimeLimit
 from .normalize import normalize
 from .policy import ResponseProfile
 from .source import CountyFile
@@ -88,6 +88,11 @@ def _limit(tl: TimeLimit, kb: KnowledgeBase) -> TimeLimitOut:
                         source=kb.sources.get(tl.source, tl.source) if tl.source else None)
 
 
+def _party(kb: KnowledgeBase, p: Party) -> PartyOut:
+    return PartyOut(id=p.party, name=kb.department_name(p.party), duties=p.duties,
+                    citations=[citation_out(c) for c in p.citations])
+
+
 def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> ItemDetail:
     item = kb.items.get(item_id)
     if item is None:
@@ -100,8 +105,8 @@ def item_detail(kb: KnowledgeBase, county: CountyFile, item_id: str) -> ItemDeta
         alt_names=list(item.alt_names),
         county_duties=item.county_duties,
         township_duties=item.township_duties,
-        primary=[PartyOut(id=p.party, name=kb.department_name(p.party), duties=p.duties) for p in item.primary],
-        supporting=[PartyOut(id=p.party, name=kb.department_name(p.party), duties=p.duties) for p in item.supporting],
+        primary=[_party(kb, p) for p in item.primary],
+        supporting=[_party(kb, p) for p in item.supporting],
         scenarios=[
             ScenarioOut(id=s.id, name=s.name, primary=[_ref(kb, p) for p in item.primary_for(s)], facts=s.facts,
                         triggers=list(s.triggers), citations=[citation_out(c) for c in s.citations])
@@ -342,8 +347,8 @@ def item_text(detail: ItemDetail) -> list[str]:
     """item_detail as a reviewer reads it on a terminal: every part of the 说明书, in Chinese."""
     out = [f"{detail.name}({detail.domain.name} · {detail.type})", f"县级部门职责:{detail.county_duties}",
            f"乡镇(街道)职责:{detail.township_duties}"]
-    out += [f"主体责任 {p.name}:{p.duties}" for p in detail.primary]
-    out += [f"配合责任 {p.name}:{p.duties}" for p in detail.supporting]
+    out += [f"{role} {p.name}:{p.duties}" + (f"(依据 {'、'.join(c.label for c in p.citations)})" if p.citations else "")
+            for role, parties in (("主体责任", detail.primary), ("配合责任", detail.supporting)) for p in parties]
     out += [f"情形 {s.name} → 主体责任 {'、'.join(p.name for p in s.primary)}" for s in detail.scenarios]
     # the headings always: a reviewer must see that the list says nothing, not wonder if it was left out
     out.append("办理流程:" + ("" if detail.procedure else "清单未载明。"))

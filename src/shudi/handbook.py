@@ -49,6 +49,7 @@ th, td { border: 1px solid #777; padding: 2px 4px; vertical-align: top; }
 th { background: #f1e6e6; }
 .cover-note { text-align: center; color: #555; }
 .example { color: #b00; font-weight: bold; }
+.basis { color: #555; font-size: 8.5pt; }
 .law { background: #faf8f2; border-left: 3px solid #c9a; padding: 2px 6px; margin: 1mm 0; white-space: pre-wrap; font-size: 9pt; }
 .item { page-break-inside: avoid; }
 .item + .item { page-break-before: always; }
@@ -165,7 +166,9 @@ def render(loaded: LoadedKB, pages: dict[str, int] | None = None) -> str:
         out.append(f"<section class='item' id='{_anchor(item)}'><h3>{n}. {escape(item.name)}</h3>")
         out.append(f"<p>领域:{escape(kb.domains[item.domain])} · 事项类型:{escape(item.type)}</p>")
         out.append("<h4>责任分工</h4>")
-        rows = [[("主体责任" if p in item.primary else "配合责任"), escape(kb.department_name(p.party)), escape(p.duties)]
+        rows = [[("主体责任" if p in item.primary else "配合责任"), escape(kb.department_name(p.party)),
+                 escape(p.duties) + ("<br><span class='basis'>依据:" + "、".join(escape(c.label) for c in p.citations) + "</span>"
+                                     if p.citations else "")]
                 for p in (*item.primary, *item.supporting)]
         out.append(_table(rows, ["责任", "单位", "职责"], [10, 20, 70]))
         out.append("<h4>具体情形</h4>")

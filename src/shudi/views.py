@@ -51,6 +51,7 @@ class ItemSummary(BaseModel):
 
 class PartyOut(Ref):
     duties: str
+    citations: list[CitationOut] = []  # the articles this party's duty rests on, where the list names them
 
 
 class ScenarioOut(BaseModel):
