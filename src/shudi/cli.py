@@ -32,7 +32,6 @@ app.add_typer(list_app, name="list")
 app.add_typer(call_app, name="call")
 
 
-
 @kb_app.command("validate")
 def kb_validate(county: str = CountyOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """Check the KB: schema, identifiers, citations, SHACL shapes.  Exit 1 on any violation."""

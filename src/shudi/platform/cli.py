@@ -3,13 +3,12 @@ Who acts is the platform token (--token or SHUDI_PLATFORM_TOKEN), as on the HTTP
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..clihelp import PlainGroup
+from ..clihelp import PlainGroup, emit
 from .deadlines import CHINA
 
 call_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=PlainGroup, help="乡呼县应 response platform: file, task, report, list, show, act, assess, sweep.")
@@ -43,7 +42,7 @@ def _t(dt) -> str:  # noqa: ANN001
 
 
 def _emit(model) -> None:  # noqa: ANN001
-    typer.echo(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    emit(model.model_dump(mode="json"))
 
 
 def _show_text(d, pf=None) -> None:  # noqa: ANN001
@@ -205,7 +204,7 @@ def sweep_cmd(county: Optional[str] = typer.Option(None, "--county"), as_json: b
     pf = _pf()
     raised = pf.sweep(county=county)
     if as_json:
-        typer.echo(json.dumps(raised, ensure_ascii=False, indent=2))
+        emit(raised)
     else:
         typer.echo(f"新督办 {len(raised)} 件")
         for r in raised:
